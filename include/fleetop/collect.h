@@ -1,0 +1,35 @@
+/* collect: turning what hosts print into metrics.
+ * linux: one long-lived exec channel per host runs a small POSIX sh loop
+ * (src/collect/linux_probe.sh, sent on stdin) that prints one framed
+ * snapshot of /proc per interval; the parser turns consecutive frames into
+ * rates and percentages. */
+#ifndef FLEETOP_COLLECT_H
+#define FLEETOP_COLLECT_H
+
+#include "fleetop/core.h"
+
+/* Called once per metric of a completed frame. */
+typedef void (*metric_emit_fn)(void *arg, const char *metric, double value);
+
+/* The exec command line that starts the probe (the script itself goes on
+ * stdin): interval and mounts are its arguments. Caller frees. */
+char *linux_probe_command(int64_t interval_ms, char *const *mounts, int nmounts);
+/* The probe script text (sent on the channel's stdin, then EOF). */
+const char *linux_probe_script(void);
+/* The word a simulator looks for in an exec command to know it is the probe. */
+#define LINUX_PROBE_MARK "fleetop-probe"
+
+struct linux_parser;
+/* host names the host in error messages. */
+struct linux_parser *linux_parser_new(const char *host);
+void linux_parser_free(struct linux_parser *p);
+/* Feeds stdout bytes as they arrive (any split). For each complete frame,
+ * emits its metrics (rates need two frames, so the first frame emits only
+ * gauges). A bad frame is skipped whole with a one-line error naming the
+ * host and what was wrong, and parsing resumes at the next frame. Returns
+ * the number of frames completed, or -1 if some frame was bad (err set;
+ * good frames in the same data were still emitted). */
+int linux_parser_feed(struct linux_parser *p, const char *data, size_t len,
+		      metric_emit_fn emit, void *arg, struct error *err);
+
+#endif

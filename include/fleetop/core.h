@@ -1,0 +1,72 @@
+/* core: errors, memory, strings, time, logging — what every module may use. */
+#ifndef FLEETOP_CORE_H
+#define FLEETOP_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* An error a caller can show as it is: one line, saying what and where. */
+struct error {
+	char msg[512];
+};
+/* Sets err (if not NULL) and returns -1, so `return error_set(err, ...)` reads well. */
+int error_set(struct error *err, const char *fmt, ...) FT_PRINTF(2, 3);
+
+/* Allocation that cannot fail: out of memory aborts (as git and tmux do). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) FT_PRINTF(1, 2);
+
+/* A growable byte buffer, always NUL-terminated after len. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+void buf_append(struct buf *b, const void *data, size_t len);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) FT_PRINTF(2, 3);
+void buf_consume(struct buf *b, size_t n); /* drops the first n bytes */
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+
+/* Strings. */
+char *str_trim(char *s);                         /* in place, returns start */
+bool str_starts_with(const char *s, const char *prefix);
+size_t str_copy(char *dst, const char *src, size_t size); /* strlcpy */
+/* "90", "90s", "500ms", "5m", "2h", "7d", "1w" -> milliseconds; -1 on error. */
+int parse_duration_ms(const char *s, int64_t *out_ms);
+/* "1024", "10k", "5M", "2G" (powers of 1024) -> bytes. */
+int parse_size_bytes(const char *s, uint64_t *out);
+bool parse_bool(const char *s, bool *out);
+/* Formats a byte count or rate as 1.5K, 3.2M ...; returns out. */
+const char *format_si(double v, char *out, size_t size);
+
+/* Time. Monotonic for intervals and deadlines, wall for what is stored. */
+int64_t time_mono_ms(void);
+int64_t time_wall_ms(void);
+
+/* Logging: to stderr by default, or to a file. Never pass secrets. */
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+void log_set_level(enum log_level level);
+int log_set_file(const char *path, struct error *err);
+void log_msg(enum log_level level, const char *fmt, ...) FT_PRINTF(2, 3);
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* Writes a whole file atomically (temp file in the same folder, fsync, rename). */
+int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct error *err);
+/* Reads a whole file; *out is NUL-terminated, caller frees. */
+int file_read_all(const char *path, char **out, size_t *len, struct error *err);
+/* mkdir -p with mode for the created parts. */
+int mkdir_p(const char *path, int mode, struct error *err);
+
+#endif

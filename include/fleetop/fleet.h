@@ -1,0 +1,102 @@
+/* fleet: the inventory (Ansible INI form), the host model and its state,
+ * and selection patterns (`@group`, `mc-[01-12]`, globs, lists, `!x`). */
+#ifndef FLEETOP_FLEET_H
+#define FLEETOP_FLEET_H
+
+#include "fleetop/core.h"
+
+struct host_var {
+	char *key, *value;
+};
+
+enum host_state {
+	HOST_UNKNOWN,    /* not tried yet */
+	HOST_CONNECTING, /* TCP, handshake or auth under way */
+	HOST_UP,         /* authenticated, collecting */
+	HOST_DOWN,       /* last try failed: error says why; retry at retry_at_ms */
+};
+const char *host_state_name(enum host_state s);
+
+/* Why a host is down, as a stable machine-readable kind (for --json and rules). */
+enum host_fault {
+	FAULT_NONE,
+	FAULT_REFUSED,      /* connection refused */
+	FAULT_TIMEOUT,      /* no answer (TCP, banner, handshake or auth) in time */
+	FAULT_UNREACHABLE,  /* no route / network unreachable / name not resolved */
+	FAULT_AUTH,         /* authentication failed */
+	FAULT_HOSTKEY_UNKNOWN,
+	FAULT_HOSTKEY_CHANGED,
+	FAULT_PROTOCOL,     /* SSH or probe protocol error */
+	FAULT_CLOSED,       /* connection lost after it was up */
+};
+const char *host_fault_name(enum host_fault f);
+
+struct metric_value {
+	char *name;
+	double value;
+};
+
+struct host {
+	uint32_t id;            /* index in fleet.hosts */
+	char *name;             /* inventory name */
+	char *address;          /* ansible_host / host= ; NULL: the name (ssh_config may map it) */
+	int port;               /* ansible_port / port= ; 0: ssh_config or 22 */
+	char *user;             /* ansible_user / user= ; NULL: ssh_config or settings */
+	char **groups;          /* every group it belongs to, directly or via :children; "all" excluded */
+	size_t ngroups;
+	struct host_var *vars;  /* effective vars: group vars (parents first) then host's own */
+	size_t nvars;
+	const char *file;       /* where it was defined (for messages) */
+	int line;
+
+	/* Runtime state, owned by the ssh pool and collectors. */
+	enum host_state state;
+	enum host_fault fault;
+	char error[256];        /* one line; empty when up */
+	int64_t state_since_ms; /* wall */
+	int64_t retry_at_ms;    /* wall; when down */
+	int64_t last_sample_ms; /* wall */
+	struct metric_value *metrics; /* latest value of each metric */
+	size_t nmetrics;
+};
+
+struct group {
+	char *name;
+	char **children;        /* [name:children] */
+	size_t nchildren;
+	struct host_var *vars;  /* [name:vars] */
+	size_t nvars;
+};
+
+struct fleet {
+	struct host *hosts;
+	size_t nhosts;
+	struct group *groups;
+	size_t ngroups;
+	char *path;
+};
+
+/* Loads an Ansible INI inventory. Errors name file:line. */
+int fleet_load_file(struct fleet *f, const char *path, struct error *err);
+int fleet_load_string(struct fleet *f, const char *text, const char *name, struct error *err);
+void fleet_free(struct fleet *f);
+
+struct host *fleet_find(const struct fleet *f, const char *name);
+const struct group *fleet_group(const struct fleet *f, const char *name);
+const char *host_var(const struct host *h, const char *key);
+bool host_in_group(const struct host *h, const char *group);
+
+/* Marks selected[i] = 1 for each host matching pattern. Pattern: comma- or
+ * space-separated terms, each `@group`, a name, a glob (`mc-*`), a range
+ * (`mc-[01-12]`, `web[1-3].eu`), `all`; a term prefixed `!` removes.
+ * NULL or "" selects all. A term matching nothing is an error. */
+int fleet_select(const struct fleet *f, const char *pattern, unsigned char *selected,
+		 struct error *err);
+
+/* Latest metric values. */
+void host_set_metric(struct host *h, const char *name, double value);
+bool host_get_metric(const struct host *h, const char *name, double *value);
+void host_set_state(struct host *h, enum host_state state, enum host_fault fault,
+		    const char *fmt, ...) FT_PRINTF(4, 5);
+
+#endif

@@ -1,0 +1,38 @@
+/* The one event loop (redis' ae, in small): fd readiness and timers.
+ * Nothing on the loop blocks; a slow peer costs only its own callbacks. */
+#ifndef FLEETOP_LOOP_H
+#define FLEETOP_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LOOP_READ 1
+#define LOOP_WRITE 2
+
+struct loop;
+typedef void (*loop_fd_fn)(struct loop *loop, int fd, int events, void *arg);
+typedef void (*loop_timer_fn)(struct loop *loop, void *arg);
+
+struct loop *loop_new(void);
+void loop_free(struct loop *loop);
+
+/* Watches fd for events (LOOP_READ|LOOP_WRITE); a second add for the same
+ * fd replaces the first. */
+int loop_fd_add(struct loop *loop, int fd, int events, loop_fd_fn fn, void *arg);
+int loop_fd_set_events(struct loop *loop, int fd, int events);
+void loop_fd_del(struct loop *loop, int fd);
+
+/* One-shot timer after delay_ms; returns an id > 0 for loop_timer_del. */
+uint64_t loop_timer_add(struct loop *loop, int64_t delay_ms, loop_timer_fn fn, void *arg);
+void loop_timer_del(struct loop *loop, uint64_t id);
+
+/* Runs callbacks ready within max_wait_ms (-1: until something is ready). */
+int loop_run_once(struct loop *loop, int max_wait_ms);
+/* Runs until loop_stop. */
+void loop_run(struct loop *loop);
+void loop_stop(struct loop *loop);
+bool loop_stopped(const struct loop *loop);
+/* Monotonic time, read once per turn of the loop. */
+int64_t loop_now_ms(const struct loop *loop);
+
+#endif

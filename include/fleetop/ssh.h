@@ -1,0 +1,44 @@
+/* ssh: one libssh session per host, all non-blocking on the loop.
+ * Connect, verify the host key against known_hosts (like OpenSSH), auth by
+ * agent and key files, reconnect with capped exponential backoff and
+ * jitter, exec channels with streamed output and exit status, remote file
+ * read and atomic write, TCP forwarding to the host's own loopback. */
+#ifndef FLEETOP_SSH_H
+#define FLEETOP_SSH_H
+
+#include "fleetop/core.h"
+#include "fleetop/fleet.h"
+#include "fleetop/settings.h"
+
+struct loop;
+struct ssh_pool;
+struct ssh_exec;
+
+/* Host state changes (connecting, up, down with reason). */
+typedef void (*ssh_state_fn)(void *arg, struct host *h);
+
+struct ssh_pool *ssh_pool_new(struct loop *loop, const struct settings *s,
+			      ssh_state_fn on_state, void *arg);
+void ssh_pool_free(struct ssh_pool *p);
+/* Starts (or keeps) a session to h; reconnects on its own once started. */
+void ssh_pool_connect(struct ssh_pool *p, struct host *h);
+void ssh_pool_disconnect(struct ssh_pool *p, struct host *h);
+/* Hosts still connecting (for one-shot commands waiting on a round). */
+int ssh_pool_pending(const struct ssh_pool *p);
+
+struct ssh_exec_cbs {
+	void (*on_stdout)(void *arg, const char *data, size_t len);
+	void (*on_stderr)(void *arg, const char *data, size_t len);
+	/* Always called once, last. status is the exit status, or -1 when the
+	 * channel failed (error says why) or the remote died of a signal. */
+	void (*on_exit)(void *arg, int status, const char *error);
+};
+/* Runs command on h (which must be up), feeding stdin_data then EOF.
+ * Returns NULL with err set when it cannot even start. */
+struct ssh_exec *ssh_pool_exec(struct ssh_pool *p, struct host *h, const char *command,
+			       const void *stdin_data, size_t stdin_len,
+			       const struct ssh_exec_cbs *cbs, void *arg, struct error *err);
+/* Closes the channel; on_exit is not called after this. */
+void ssh_exec_cancel(struct ssh_exec *e);
+
+#endif
