@@ -1,0 +1,285 @@
+/* The event loop: fd readiness (epoll, so a turn costs what is ready, not
+ * what is watched: thousands of idle SSH sockets cost nothing) and one-shot
+ * timers in a binary heap. Timer ids carry a slot and a generation, so a
+ * stale id can never cancel a newer timer in the same slot. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "fleetop/core.h"
+#include "fleetop/loop.h"
+
+struct loop_fd {
+	loop_fd_fn fn;
+	void *arg;
+	int events; /* 0: not watched */
+};
+
+struct loop_timer {
+	int64_t when;
+	loop_timer_fn fn;
+	void *arg;
+	uint32_t gen;
+	int heap_idx; /* -1: free slot */
+	uint32_t next_free;
+};
+
+struct loop {
+	int epfd;
+	struct loop_fd *fds;
+	int nfds;
+	struct loop_timer *timers;
+	uint32_t ntimers, cap_timers, free_head;
+	uint32_t *heap; /* slot numbers ordered by when */
+	uint32_t heap_len;
+	int64_t now;
+	bool stop;
+};
+
+#define NO_SLOT UINT32_MAX
+
+struct loop *loop_new(void)
+{
+	struct loop *l = xcalloc(1, sizeof *l);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		free(l);
+		return NULL;
+	}
+	l->free_head = NO_SLOT;
+	l->now = time_mono_ms();
+	return l;
+}
+
+void loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	close(l->epfd);
+	free(l->fds);
+	free(l->timers);
+	free(l->heap);
+	free(l);
+}
+
+static uint32_t to_epoll(int events)
+{
+	return (events & LOOP_READ ? EPOLLIN : 0) | (events & LOOP_WRITE ? EPOLLOUT : 0);
+}
+
+int loop_fd_add(struct loop *l, int fd, int events, loop_fd_fn fn, void *arg)
+{
+	if (fd < 0)
+		return -1;
+	if (fd >= l->nfds) {
+		int n = l->nfds ? l->nfds : 64;
+		while (n <= fd)
+			n *= 2;
+		l->fds = xrealloc(l->fds, (size_t)n * sizeof *l->fds);
+		memset(l->fds + l->nfds, 0, (size_t)(n - l->nfds) * sizeof *l->fds);
+		l->nfds = n;
+	}
+	struct loop_fd *e = &l->fds[fd];
+	struct epoll_event ev = { .events = to_epoll(events), .data.fd = fd };
+	int op = e->fn ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(l->epfd, op, fd, &ev) < 0 &&
+	    !(op == EPOLL_CTL_ADD && errno == EEXIST && epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) == 0))
+		return -1;
+	e->fn = fn;
+	e->arg = arg;
+	e->events = events;
+	return 0;
+}
+
+int loop_fd_set_events(struct loop *l, int fd, int events)
+{
+	if (fd < 0 || fd >= l->nfds || !l->fds[fd].fn)
+		return -1;
+	if (l->fds[fd].events == events)
+		return 0;
+	struct epoll_event ev = { .events = to_epoll(events), .data.fd = fd };
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		return -1;
+	l->fds[fd].events = events;
+	return 0;
+}
+
+void loop_fd_del(struct loop *l, int fd)
+{
+	if (fd < 0 || fd >= l->nfds || !l->fds[fd].fn)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	memset(&l->fds[fd], 0, sizeof l->fds[fd]);
+}
+
+/* Timer heap. */
+
+static bool heap_less(struct loop *l, uint32_t a, uint32_t b)
+{
+	return l->timers[l->heap[a]].when < l->timers[l->heap[b]].when;
+}
+
+static void heap_swap(struct loop *l, uint32_t a, uint32_t b)
+{
+	uint32_t t = l->heap[a];
+	l->heap[a] = l->heap[b];
+	l->heap[b] = t;
+	l->timers[l->heap[a]].heap_idx = (int)a;
+	l->timers[l->heap[b]].heap_idx = (int)b;
+}
+
+static void heap_up(struct loop *l, uint32_t i)
+{
+	while (i > 0 && heap_less(l, i, (i - 1) / 2)) {
+		heap_swap(l, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(struct loop *l, uint32_t i)
+{
+	for (;;) {
+		uint32_t m = i, c1 = 2 * i + 1, c2 = 2 * i + 2;
+		if (c1 < l->heap_len && heap_less(l, c1, m))
+			m = c1;
+		if (c2 < l->heap_len && heap_less(l, c2, m))
+			m = c2;
+		if (m == i)
+			return;
+		heap_swap(l, i, m);
+		i = m;
+	}
+}
+
+static void heap_remove(struct loop *l, uint32_t i)
+{
+	uint32_t last = --l->heap_len;
+	if (i != last) {
+		heap_swap(l, i, last);
+		heap_down(l, i);
+		heap_up(l, i);
+	}
+}
+
+static void timer_release(struct loop *l, uint32_t slot)
+{
+	struct loop_timer *t = &l->timers[slot];
+	t->heap_idx = -1;
+	t->gen++;
+	t->next_free = l->free_head;
+	l->free_head = slot;
+}
+
+uint64_t loop_timer_add(struct loop *l, int64_t delay_ms, loop_timer_fn fn, void *arg)
+{
+	uint32_t slot;
+	if (l->free_head != NO_SLOT) {
+		slot = l->free_head;
+		l->free_head = l->timers[slot].next_free;
+	} else {
+		if (l->ntimers == l->cap_timers) {
+			l->cap_timers = l->cap_timers ? l->cap_timers * 2 : 64;
+			l->timers = xrealloc(l->timers, l->cap_timers * sizeof *l->timers);
+			l->heap = xrealloc(l->heap, l->cap_timers * sizeof *l->heap);
+		}
+		slot = l->ntimers++;
+		l->timers[slot].gen = 1;
+	}
+	struct loop_timer *t = &l->timers[slot];
+	t->when = l->now + (delay_ms > 0 ? delay_ms : 0);
+	t->fn = fn;
+	t->arg = arg;
+	t->heap_idx = (int)l->heap_len;
+	l->heap[l->heap_len++] = slot;
+	heap_up(l, (uint32_t)t->heap_idx);
+	return ((uint64_t)t->gen << 32) | slot;
+}
+
+void loop_timer_del(struct loop *l, uint64_t id)
+{
+	uint32_t slot = (uint32_t)id, gen = (uint32_t)(id >> 32);
+	if (id == 0 || slot >= l->ntimers)
+		return;
+	struct loop_timer *t = &l->timers[slot];
+	if (t->gen != gen || t->heap_idx < 0)
+		return;
+	heap_remove(l, (uint32_t)t->heap_idx);
+	timer_release(l, slot);
+}
+
+static void run_timers(struct loop *l)
+{
+	/* Timers added by a callback for "now" wait for the next turn, so a
+	 * zero-delay re-arm cannot starve the fds. */
+	int64_t now = l->now;
+	while (l->heap_len > 0 && !l->stop) {
+		uint32_t slot = l->heap[0];
+		struct loop_timer *t = &l->timers[slot];
+		if (t->when > now)
+			break;
+		loop_timer_fn fn = t->fn;
+		void *arg = t->arg;
+		heap_remove(l, 0);
+		timer_release(l, slot);
+		fn(l, arg);
+	}
+}
+
+int loop_run_once(struct loop *l, int max_wait_ms)
+{
+	int wait = max_wait_ms;
+	l->now = time_mono_ms();
+	if (l->heap_len > 0) {
+		int64_t d = l->timers[l->heap[0]].when - l->now;
+		if (d < 0)
+			d = 0;
+		if (wait < 0 || d < wait)
+			wait = (int)d;
+	}
+	struct epoll_event evs[256];
+	int n = epoll_wait(l->epfd, evs, 256, wait);
+	if (n < 0 && errno != EINTR)
+		return -1;
+	l->now = time_mono_ms();
+	for (int i = 0; i < n && !l->stop; i++) {
+		int fd = evs[i].data.fd;
+		/* A callback earlier in this batch may have removed this fd. */
+		if (fd >= l->nfds || !l->fds[fd].fn)
+			continue;
+		int ev = 0;
+		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			ev |= LOOP_READ;
+		if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			ev |= LOOP_WRITE;
+		ev &= l->fds[fd].events | ((evs[i].events & (EPOLLHUP | EPOLLERR)) ? LOOP_READ : 0);
+		if (ev)
+			l->fds[fd].fn(l, fd, ev, l->fds[fd].arg);
+	}
+	run_timers(l);
+	return n < 0 ? 0 : n;
+}
+
+void loop_run(struct loop *l)
+{
+	l->stop = false;
+	while (!l->stop)
+		if (loop_run_once(l, -1) < 0)
+			break;
+}
+
+void loop_stop(struct loop *l)
+{
+	l->stop = true;
+}
+
+bool loop_stopped(const struct loop *l)
+{
+	return l->stop;
+}
+
+int64_t loop_now_ms(const struct loop *l)
+{
+	return l->now;
+}
