@@ -32,4 +32,25 @@ void linux_parser_free(struct linux_parser *p);
 int linux_parser_feed(struct linux_parser *p, const char *data, size_t len,
 		      metric_emit_fn emit, void *arg, struct error *err);
 
+/* The collector: runs the linux probe on every up host over the pool and
+ * turns its frames into samples. It restarts a probe that ends or goes
+ * silent; per-host interval and mounts come from host vars
+ * `collect_interval` and `collect_mounts`, else from settings. */
+struct loop;
+struct ssh_pool;
+struct settings;
+struct host;
+struct collector;
+typedef void (*sample_fn)(void *arg, struct host *h, const char *metric, int64_t ts_ms,
+			  double value);
+struct collector *collector_new(struct loop *loop, struct ssh_pool *pool,
+				const struct settings *s, sample_fn on_sample, void *arg);
+void collector_free(struct collector *c);
+/* Call when a host comes up / goes down (from the pool's state callback). */
+void collector_host_up(struct collector *c, struct host *h);
+void collector_host_down(struct collector *c, struct host *h);
+/* Frames received from h since its probe started. */
+uint64_t collector_frames(const struct collector *c, const struct host *h);
+uint64_t collector_samples_total(const struct collector *c);
+
 #endif

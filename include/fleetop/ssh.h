@@ -40,5 +40,31 @@ struct ssh_exec *ssh_pool_exec(struct ssh_pool *p, struct host *h, const char *c
 			       const struct ssh_exec_cbs *cbs, void *arg, struct error *err);
 /* Closes the channel; on_exit is not called after this. */
 void ssh_exec_cancel(struct ssh_exec *e);
+/* Streams more stdin to a running exec or forward (when stdin_data was NULL
+ * and not yet closed); ssh_exec_close_stdin sends EOF. */
+void ssh_exec_write(struct ssh_exec *e, const void *data, size_t len);
+void ssh_exec_close_stdin(struct ssh_exec *e);
+
+/* Opens a TCP connection from h to remote_host:remote_port (usually
+ * 127.0.0.1 and a game port reachable only on the host itself). Data from
+ * the remote arrives on on_stdout; send with ssh_exec_write; on_exit(0)
+ * when the remote closes. */
+struct ssh_exec *ssh_pool_forward(struct ssh_pool *p, struct host *h, const char *remote_host,
+				  int remote_port, const struct ssh_exec_cbs *cbs, void *arg,
+				  struct error *err);
+
+/* Reads a remote file whole. done gets the contents (NULL and an error on
+ * failure). Files over max_bytes fail rather than fill memory. */
+typedef void (*ssh_file_fn)(void *arg, const char *data, size_t len, const char *error);
+int ssh_pool_read_file(struct ssh_pool *p, struct host *h, const char *path, size_t max_bytes,
+		       ssh_file_fn done, void *arg, struct error *err);
+/* Replaces a remote file atomically: written to a temp file beside it,
+ * checked for the full length, then renamed over the old one; a dropped
+ * connection leaves the old file. done gets NULL data and the error or NULL. */
+int ssh_pool_write_file(struct ssh_pool *p, struct host *h, const char *path, const void *data,
+			size_t len, int mode, ssh_file_fn done, void *arg, struct error *err);
+
+/* Quotes s for a POSIX shell command line; caller frees. */
+char *shell_quote(const char *s);
 
 #endif

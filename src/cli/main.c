@@ -1,10 +1,54 @@
-/* fleetop: dispatch to subcommands. */
+/* fleetop: the command table and dispatch, git style:
+ * `fleetop <command> [options]`. Adding a command is one file and one row. */
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct command *const commands[] = {
+	&cmd_hosts, &cmd_check, &cmd_status, &cmd_history, &cmd_collect, &cmd_sim, &cmd_demo,
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("fleetop: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: fleetop <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out, "\n'fleetop <command> --help' for a command's options; man fleetop for all.\n");
+}
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "fleetop: not built yet\n");
-	return 2;
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("fleetop %s\n", FLEETOP_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i]->run(argc - 1, argv + 1);
+	fprintf(stderr, "fleetop: '%s' is not a command\n", name);
+	usage(stderr);
+	return EXIT_USAGE;
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12: install what is missing, build twice
+# (gcc release and clang with AddressSanitizer + UBSan + libFuzzer), and run
+# every test under ctest. Tests start their own servers (sshd, simulator,
+# listeners) on loopback and stop them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+jobs=$(nproc)
+
+echo "== build: gcc, -Werror"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+echo "== build: clang, ASan + UBSan, fuzz targets"
+CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFLEETOP_SANITIZE=ON -DFLEETOP_FUZZ=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+echo "== tests: gcc build"
+(cd build && ctest --output-on-failure -j"$jobs") || status=1
+echo "== tests: ASan + UBSan build, with fuzzing"
+(cd build-asan && ctest --output-on-failure -j"$jobs") || status=1
+exit $status

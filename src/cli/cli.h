@@ -1,0 +1,70 @@
+/* What the cli's files share: the command table and the engine that the
+ * commands which talk to hosts run on. */
+#ifndef FLEETOP_CLI_H
+#define FLEETOP_CLI_H
+
+#include "fleetop/collect.h"
+#include "fleetop/core.h"
+#include "fleetop/fleet.h"
+#include "fleetop/loop.h"
+#include "fleetop/settings.h"
+#include "fleetop/ssh.h"
+#include "fleetop/store.h"
+
+/* Exit codes, documented in fleetop(1). */
+#define EXIT_OK 0
+#define EXIT_SOME_FAILED 1
+#define EXIT_USAGE 2
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+extern const struct command cmd_hosts, cmd_check, cmd_status, cmd_history, cmd_collect,
+	cmd_sim, cmd_demo;
+
+/* Prints "fleetop: msg" to stderr and returns EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) FT_PRINTF(1, 2);
+
+enum engine_flags {
+	ENGINE_STORE = 1,   /* open the SQLite history and store samples */
+	ENGINE_COLLECT = 2, /* run the probe on hosts that come up */
+};
+
+struct engine {
+	struct settings settings;
+	struct fleet fleet;
+	unsigned char *selected; /* by host id */
+	size_t nselected;
+	struct loop *loop;
+	struct ssh_pool *pool;
+	struct collector *collector;
+	struct store *store;
+	unsigned flags;
+	uint64_t flush_timer, prune_timer;
+	int signal_pipe[2];
+	bool interrupted;
+	uint64_t stored;
+};
+
+/* Loads settings (FLEETOP_HOME/XDG, or config_path) and the inventory
+ * (fleet_path or config_dir/fleet.conf), then selects hosts. */
+int engine_open(struct engine *e, const char *config_path, const char *fleet_path,
+		const char *selection, unsigned flags, struct error *err);
+/* Connects every selected host and runs the loop until done(arg) is true,
+ * timeout_ms passes (-1: none) or SIGINT/SIGTERM. */
+void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *arg,
+		int64_t timeout_ms);
+void engine_close(struct engine *e);
+
+/* Common options every host command takes. */
+struct common_opts {
+	const char *config;     /* -c FILE: fleetop.conf */
+	const char *inventory;  /* -i FILE: fleet.conf */
+	bool accept_new;
+	bool json;
+	int64_t timeout_ms;
+};
+
+#endif

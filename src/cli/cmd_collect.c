@@ -1,0 +1,99 @@
+/* fleetop collect [SEL]: headless collection into the history, until
+ * interrupted or --duration; with --stats, one line of figures a period. */
+#include <stdlib.h>
+
+#include "options.h"
+
+enum { OPT_DURATION = OPT_FIRST_PRIVATE, OPT_STATS };
+
+struct collect_run {
+	int64_t stats_every_ms;
+	uint64_t last_samples;
+	int64_t last_ms;
+	uint64_t timer;
+};
+
+static struct collect_run run_state;
+
+static void on_stats(struct loop *loop, void *arg)
+{
+	struct engine *e = arg;
+	struct collect_run *r = &run_state;
+	size_t up = 0, down = 0;
+	for (size_t i = 0; i < e->fleet.nhosts; i++) {
+		if (!e->selected[i])
+			continue;
+		up += e->fleet.hosts[i].state == HOST_UP;
+		down += e->fleet.hosts[i].state == HOST_DOWN;
+	}
+	uint64_t samples = collector_samples_total(e->collector);
+	int64_t now = loop_now_ms(loop);
+	double secs = (double)(now - r->last_ms) / 1000.0;
+	fprintf(stderr, "collect: %zu up, %zu down, %.0f samples/s, %llu stored\n", up, down,
+		secs > 0 ? (double)(samples - r->last_samples) / secs : 0.0,
+		(unsigned long long)e->stored);
+	r->last_samples = samples;
+	r->last_ms = now;
+	r->timer = loop_timer_add(loop, r->stats_every_ms, on_stats, e);
+}
+
+static int collect_run(int argc, char **argv)
+{
+	struct common_opts o = { 0 };
+	int64_t duration = -1;
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "stats", required_argument, NULL, OPT_STATS },
+		{ 0 },
+	};
+	run_state = (struct collect_run){ 0 };
+	int opt;
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			printf("usage: fleetop collect [options] [SELECTION]\n"
+			       "Collects from the selected hosts into the history until interrupted.\n"
+			       "      --duration DUR    stop after DUR\n"
+			       "      --stats DUR       print hosts up/down and samples/s every DUR\n"
+			       COMMON_HELP);
+			return EXIT_OK;
+		}
+		if (opt == OPT_DURATION || opt == OPT_STATS) {
+			int64_t ms;
+			if (parse_duration_ms(optarg, &ms) < 0 || ms <= 0)
+				return cli_usage_error("'%s' is not a duration like 60s", optarg);
+			if (opt == OPT_DURATION)
+				duration = ms;
+			else
+				run_state.stats_every_ms = ms;
+			continue;
+		}
+		int rc = common_option(opt, optarg, &o);
+		if (rc == EXIT_USAGE)
+			return rc;
+		if (rc < 0)
+			return cli_usage_error("try 'fleetop collect --help'");
+	}
+	struct engine e;
+	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
+			       ENGINE_STORE | ENGINE_COLLECT) < 0)
+		return EXIT_USAGE;
+	if (o.timeout_ms)
+		e.settings.connect_timeout_ms = o.timeout_ms;
+	if (run_state.stats_every_ms) {
+		run_state.last_ms = loop_now_ms(e.loop);
+		run_state.timer = loop_timer_add(e.loop, run_state.stats_every_ms, on_stats, &e);
+	}
+	engine_run(&e, NULL, NULL, duration);
+	uint64_t samples = collector_samples_total(e.collector);
+	size_t up = 0;
+	for (size_t i = 0; i < e.fleet.nhosts; i++)
+		up += e.selected[i] && e.fleet.hosts[i].state == HOST_UP;
+	engine_close(&e);
+	fprintf(stderr, "collect: done, %zu hosts up at the end, %llu samples collected, %llu stored\n",
+		up, (unsigned long long)samples, (unsigned long long)e.stored);
+	return EXIT_OK;
+}
+
+const struct command cmd_collect = { "collect", collect_run,
+				     "collect into the history without a console" };

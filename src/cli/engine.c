@@ -1,0 +1,192 @@
+/* The engine the host commands share: settings, inventory, the loop, the
+ * ssh pool, the collector and the store, wired so that samples flow one
+ * way: pool -> collector -> store. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define PRUNE_EVERY_MS (10 * 60 * 1000)
+
+static int signal_fd = -1;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+	if (signal_fd >= 0 && write(signal_fd, &c, 1) < 0) {
+		/* nothing to do: the loop is already being told */
+	}
+	errno = saved;
+}
+
+static void on_signal_pipe(struct loop *loop, int fd, int events, void *arg)
+{
+	struct engine *e = arg;
+	unsigned char c;
+	(void)events;
+	while (read(fd, &c, 1) == 1)
+		e->interrupted = true;
+	loop_stop(loop);
+}
+
+static void on_state(void *arg, struct host *h)
+{
+	struct engine *e = arg;
+	if (!e->collector)
+		return;
+	if (h->state == HOST_UP)
+		collector_host_up(e->collector, h);
+	else
+		collector_host_down(e->collector, h);
+}
+
+static void on_sample(void *arg, struct host *h, const char *metric, int64_t ts_ms, double value)
+{
+	struct engine *e = arg;
+	if (!e->store)
+		return;
+	struct error err;
+	int64_t series = store_series(e->store, h->name, metric, &err);
+	if (series < 0 || store_add(e->store, series, ts_ms, value, &err) < 0)
+		log_warn("%s: not stored: %s", h->name, err.msg);
+}
+
+static void on_flush(struct loop *loop, void *arg)
+{
+	struct engine *e = arg;
+	struct error err;
+	int n = store_flush(e->store, &err);
+	if (n < 0)
+		log_error("history: %s", err.msg);
+	else
+		e->stored += (uint64_t)n;
+	e->flush_timer = loop_timer_add(loop, e->settings.flush_interval_ms, on_flush, e);
+}
+
+static void on_prune(struct loop *loop, void *arg)
+{
+	struct engine *e = arg;
+	struct error err;
+	if (store_prune(e->store, time_wall_ms(), &err) < 0)
+		log_error("history: %s", err.msg);
+	e->prune_timer = loop_timer_add(loop, PRUNE_EVERY_MS, on_prune, e);
+}
+
+static void raise_fd_limit(void)
+{
+	/* One socket a host: a large fleet needs more than the usual 1024. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int engine_open(struct engine *e, const char *config_path, const char *fleet_path,
+		const char *selection, unsigned flags, struct error *err)
+{
+	memset(e, 0, sizeof *e);
+	e->signal_pipe[0] = e->signal_pipe[1] = -1;
+	e->flags = flags;
+	settings_init(&e->settings);
+	if (settings_load(&e->settings, config_path, err) < 0)
+		return -1;
+	char *inv = fleet_path ? xstrdup(fleet_path) : settings_config_path(&e->settings, "fleet.conf");
+	int rc = fleet_load_file(&e->fleet, inv, err);
+	free(inv);
+	if (rc < 0)
+		return -1;
+	e->nselected = e->fleet.nhosts;
+	e->selected = xcalloc(e->nselected + 1, 1);
+	if (fleet_select(&e->fleet, selection, e->selected, err) < 0)
+		return -1;
+	raise_fd_limit();
+	e->loop = loop_new();
+	if (!e->loop)
+		return error_set(err, "cannot create event loop: %s", strerror(errno));
+	if (flags & ENGINE_STORE) {
+		if (mkdir_p(e->settings.data_dir, 0700, err) < 0)
+			return -1;
+		char *db = settings_data_path(&e->settings, "fleetop.db");
+		struct store_opts so = {
+			.retention_raw_ms = e->settings.retention_raw_ms,
+			.retention_1m_ms = e->settings.retention_1m_ms,
+			.retention_1h_ms = e->settings.retention_1h_ms,
+		};
+		rc = store_open(&e->store, db, &so, err);
+		free(db);
+		if (rc < 0)
+			return -1;
+		e->flush_timer = loop_timer_add(e->loop, e->settings.flush_interval_ms, on_flush, e);
+		e->prune_timer = loop_timer_add(e->loop, 1000, on_prune, e);
+	}
+	e->pool = ssh_pool_new(e->loop, &e->settings, on_state, e);
+	if (flags & ENGINE_COLLECT)
+		e->collector = collector_new(e->loop, e->pool, &e->settings, on_sample, e);
+	if (pipe2(e->signal_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+		signal_fd = e->signal_pipe[1];
+		loop_fd_add(e->loop, e->signal_pipe[0], LOOP_READ, on_signal_pipe, e);
+		struct sigaction sa = { .sa_handler = on_signal };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *arg,
+		int64_t timeout_ms)
+{
+	for (size_t i = 0; i < e->fleet.nhosts; i++)
+		if (e->selected[i])
+			ssh_pool_connect(e->pool, &e->fleet.hosts[i]);
+	int64_t start = time_mono_ms();
+	while (!e->interrupted) {
+		if (done && done(e, arg))
+			break;
+		int64_t left = -1;
+		if (timeout_ms >= 0) {
+			left = timeout_ms - (time_mono_ms() - start);
+			if (left <= 0)
+				break;
+		}
+		/* done() is re-checked at least every 100 ms. */
+		int wait = left < 0 || left > 100 ? 100 : (int)left;
+		if (loop_run_once(e->loop, wait) < 0)
+			break;
+	}
+}
+
+void engine_close(struct engine *e)
+{
+	collector_free(e->collector);
+	ssh_pool_free(e->pool);
+	if (e->store) {
+		struct error err;
+		int n = store_flush(e->store, &err);
+		if (n < 0)
+			log_error("history: %s", err.msg);
+		else
+			e->stored += (uint64_t)n;
+		store_close(e->store);
+	}
+	if (e->loop)
+		loop_free(e->loop);
+	signal_fd = -1;
+	for (int i = 0; i < 2; i++)
+		if (e->signal_pipe[i] >= 0)
+			close(e->signal_pipe[i]);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	fleet_free(&e->fleet);
+	settings_free(&e->settings);
+	free(e->selected);
+}

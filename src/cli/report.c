@@ -1,0 +1,108 @@
+/* Printing hosts: the table and the --json object that check and status
+ * share. JSON names are a stable interface (fleetop(1)). */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+static cJSON *host_json(const struct host *h, bool with_metrics)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", h->name);
+	cJSON *groups = cJSON_AddArrayToObject(o, "group");
+	for (size_t i = 0; i < h->ngroups; i++)
+		cJSON_AddItemToArray(groups, cJSON_CreateString(h->groups[i]));
+	cJSON_AddStringToObject(o, "state", host_state_name(h->state));
+	if (h->state == HOST_DOWN)
+		cJSON_AddStringToObject(o, "fault", host_fault_name(h->fault));
+	if (h->error[0])
+		cJSON_AddStringToObject(o, "error", h->error);
+	else
+		cJSON_AddNullToObject(o, "error");
+	if (with_metrics) {
+		cJSON *m = cJSON_AddObjectToObject(o, "metrics");
+		for (size_t i = 0; i < h->nmetrics; i++)
+			if (isfinite(h->metrics[i].value))
+				cJSON_AddNumberToObject(m, h->metrics[i].name, h->metrics[i].value);
+	}
+	return o;
+}
+
+void report_json(const struct engine *e, bool with_metrics)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *hosts = cJSON_AddArrayToObject(root, "hosts");
+	for (size_t i = 0; i < e->fleet.nhosts; i++)
+		if (e->selected[i])
+			cJSON_AddItemToArray(hosts, host_json(&e->fleet.hosts[i], with_metrics));
+	char *text = cJSON_Print(root);
+	puts(text);
+	cJSON_free(text);
+	cJSON_Delete(root);
+}
+
+static const char *metric_cell(const struct host *h, const char *name, const char *fmt,
+			       char *out, size_t size)
+{
+	double v;
+	if (!host_get_metric(h, name, &v))
+		return "-";
+	snprintf(out, size, fmt, v);
+	return out;
+}
+
+static const char *rate_cell(const struct host *h, const char *name, char *out, size_t size)
+{
+	double v;
+	if (!host_get_metric(h, name, &v))
+		return "-";
+	char si[16];
+	snprintf(out, size, "%sB/s", format_si(v, si, sizeof si));
+	return out;
+}
+
+static const char *uptime_cell(const struct host *h, char *out, size_t size)
+{
+	double v;
+	if (!host_get_metric(h, "uptime", &v))
+		return "-";
+	long s = (long)v;
+	if (s >= 86400)
+		snprintf(out, size, "%ldd%02ldh", s / 86400, s % 86400 / 3600);
+	else
+		snprintf(out, size, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+	return out;
+}
+
+void report_table(const struct engine *e, bool with_metrics, FILE *out)
+{
+	size_t w = 4;
+	for (size_t i = 0; i < e->fleet.nhosts; i++)
+		if (e->selected[i] && strlen(e->fleet.hosts[i].name) > w)
+			w = strlen(e->fleet.hosts[i].name);
+	if (with_metrics)
+		fprintf(out, "%-*s  %-10s %6s %6s %6s %6s %10s %10s %8s  %s\n", (int)w, "HOST",
+			"STATE", "CPU%", "MEM%", "DISK%", "LOAD1", "NET-RX", "NET-TX", "UPTIME",
+			"ERROR");
+	else
+		fprintf(out, "%-*s  %-10s %s\n", (int)w, "HOST", "STATE", "DETAIL");
+	for (size_t i = 0; i < e->fleet.nhosts; i++) {
+		if (!e->selected[i])
+			continue;
+		const struct host *h = &e->fleet.hosts[i];
+		if (!with_metrics) {
+			fprintf(out, "%-*s  %-10s %s\n", (int)w, h->name, host_state_name(h->state),
+				h->state == HOST_UP ? "ok" : h->error);
+			continue;
+		}
+		char c[7][24];
+		fprintf(out, "%-*s  %-10s %6s %6s %6s %6s %10s %10s %8s  %s\n", (int)w, h->name,
+			host_state_name(h->state), metric_cell(h, "cpu.util", "%.1f", c[0], 24),
+			metric_cell(h, "mem.used_pct", "%.1f", c[1], 24),
+			metric_cell(h, "disk.used_pct", "%.0f", c[2], 24),
+			metric_cell(h, "load.1", "%.2f", c[3], 24), rate_cell(h, "net.rx_bps", c[4], 24),
+			rate_cell(h, "net.tx_bps", c[5], 24), uptime_cell(h, c[6], 24), h->error);
+	}
+}

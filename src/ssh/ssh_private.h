@@ -1,0 +1,87 @@
+/* What the ssh module's files share; nothing outside src/ssh sees this. */
+#ifndef FLEETOP_SSH_PRIVATE_H
+#define FLEETOP_SSH_PRIVATE_H
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h> /* ssh_send_keepalive, which clients may use too */
+#include <netdb.h>
+
+#include "fleetop/loop.h"
+#include "fleetop/ssh.h"
+
+enum conn_phase {
+	CONN_IDLE,       /* not wanted */
+	CONN_RESOLVING,  /* async DNS */
+	CONN_TCP,        /* non-blocking connect() */
+	CONN_HANDSHAKE,  /* ssh_connect: banner, key exchange */
+	CONN_AUTH,       /* publickey (agent and key files) */
+	CONN_UP,
+	CONN_WAIT,       /* down, waiting to retry */
+};
+
+struct conn {
+	struct ssh_pool *pool;
+	struct host *host;
+	enum conn_phase phase;
+	ssh_session session;
+	ssh_event event;        /* this session alone, to pump its packets */
+	int fd;                 /* registered on the loop, or -1 */
+	int tcp_fd;             /* our own socket before libssh owns it */
+	struct addrinfo *addrs, *next_addr;
+	struct gaicb gai;
+	struct gaicb *gai_list[1];
+	char *gai_name;
+	char port_str[8];
+	uint64_t phase_timer;   /* deadline of the current attempt */
+	uint64_t poll_timer;    /* DNS polling, retry wait */
+	uint64_t alive_timer;   /* keepalive / dead peer detection */
+	int64_t last_rx_ms;
+	int failures;           /* consecutive, for backoff */
+	struct ssh_exec *execs; /* open channels */
+	bool wanted;
+	bool in_step;           /* re-entrancy guard for callbacks */
+};
+
+enum exec_kind { EXEC_COMMAND, EXEC_FORWARD };
+enum exec_phase { EXEC_OPENING, EXEC_REQUEST, EXEC_RUNNING, EXEC_DONE };
+
+struct ssh_exec {
+	struct conn *conn;
+	enum exec_kind kind;
+	enum exec_phase phase;
+	ssh_channel channel;
+	struct ssh_channel_callbacks_struct cb;
+	char *command;          /* or remote host of a forward */
+	int remote_port;
+	struct buf in;          /* stdin not yet written */
+	bool close_stdin;       /* send EOF once `in` is drained */
+	bool eof_sent;
+	int exit_status;
+	bool got_exit;
+	int exit_signal;        /* nonzero: died of a signal */
+	struct ssh_exec_cbs cbs;
+	void *arg;
+	struct ssh_exec *next;
+};
+
+struct ssh_pool {
+	struct loop *loop;
+	const struct settings *settings;
+	ssh_state_fn on_state;
+	void *state_arg;
+	struct conn **conns;    /* by host id */
+	size_t nconns;
+	int pending;
+};
+
+/* channel.c */
+void exec_step(struct ssh_exec *e);
+void exec_fail_all(struct conn *c, const char *why);
+/* pool.c */
+void conn_update_events(struct conn *c);
+/* hostkey.c: 0 when the key is acceptable; else sets fault and message. */
+int hostkey_verify(ssh_session session, enum host_key_policy policy, enum host_fault *fault,
+		   char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,114 @@
+# Shared by the integration tests: a temp dir, a real OpenSSH sshd on
+# loopback with throwaway keys, a fleetop home that names them, and
+# assertions. Everything started here is stopped on exit.
+set -euo pipefail
+
+FLEETOP=${FLEETOP_BIN:?FLEETOP_BIN must name the fleetop binary}
+SRC=${FLEETOP_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+T=$(mktemp -d /tmp/fleetop-it.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+FAILS=0
+PASSES=0
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { PASSES=$((PASSES + 1)); echo "ok: $*"; }
+fail() { FAILS=$((FAILS + 1)); echo "FAIL: $*"; }
+check() { # check "what" command...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+finish() {
+	echo "$PASSES passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() { # host port
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on $1:$2" >&2
+	return 1
+}
+
+# Starts sshd on 127.0.0.1 (and 127.0.0.2, 127.0.0.3) at $SSHD_PORT with a
+# fresh host key; the client key $T/id_ed25519 may log in as the current user.
+start_sshd() {
+	mkdir -p /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh_host_ed25519_key"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/id_ed25519"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/other_key"
+	cp "$T/id_ed25519.pub" "$T/authorized_keys_$(id -un)"
+	SSHD_PORT=$(free_port)
+	cat > "$T/sshd_config" <<CONF
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+ListenAddress 127.0.0.2
+ListenAddress 127.0.0.3
+HostKey $T/ssh_host_ed25519_key
+PidFile $T/sshd.pid
+AuthorizedKeysFile $T/authorized_keys_%u
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+LogLevel ERROR
+CONF
+	/usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
+	PIDS+=($!)
+	wait_port 127.0.0.1 "$SSHD_PORT"
+	# known_hosts for 127.0.0.1 only: .2 gets a wrong key, .3 none.
+	echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$T/ssh_host_ed25519_key.pub")" > "$T/known_hosts"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/impostor_key"
+	echo "[127.0.0.2]:$SSHD_PORT $(cut -d' ' -f1,2 "$T/impostor_key.pub")" >> "$T/known_hosts"
+	export FLEETOP_HOME=$T/home
+	mkdir -p "$FLEETOP_HOME"
+	cat > "$FLEETOP_HOME/fleetop.conf" <<CONF
+[ssh]
+config = none
+known_hosts = $T/known_hosts
+identity = $T/id_ed25519
+connect_timeout = ${CONNECT_TIMEOUT:-4s}
+backoff_min = 1s
+backoff_max = 5s
+
+[collect]
+interval = ${INTERVAL:-1s}
+CONF
+}
+
+# Reads one metric of one host from `status --json` output in a file.
+json_metric() { # file host metric
+	python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for h in d["hosts"]:
+    if h["name"] == sys.argv[2]:
+        v = h.get("metrics", {}).get(sys.argv[3])
+        print("" if v is None else repr(v))
+PY
+}
+json_field() { # file host field
+	python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for h in d["hosts"]:
+    if h["name"] == sys.argv[2]:
+        v = h.get(sys.argv[3])
+        print("" if v is None else v)
+PY
+}
