@@ -30,6 +30,35 @@ static char *offered_fingerprint(ssh_session session, const char **type)
 	return fp;
 }
 
+/* The fingerprint known_hosts holds for this host (libssh reports only
+ * that it changed). Hashed entries match too. */
+static char *known_fingerprint(ssh_session session, const char *path)
+{
+	char *host = NULL;
+	unsigned int port = 22;
+	if (!path || ssh_options_get(session, SSH_OPTIONS_HOST, &host) < 0 || !host)
+		return NULL;
+	ssh_options_get_port(session, &port);
+	char *name = port == 22 ? xstrdup(host) : xasprintf("[%s]:%u", host, port);
+	ssh_string_free_char(host);
+	char *out = NULL;
+	FILE *f = fopen(path, "r");
+	char line[8192];
+	while (f && !out && fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0' || line[0] == '@')
+			continue;
+		struct ssh_knownhosts_entry *e = NULL;
+		if (ssh_known_hosts_parse_line(name, line, &e) == SSH_OK && e && e->publickey)
+			out = fingerprint(e->publickey);
+		ssh_knownhosts_entry_free(e);
+	}
+	if (f)
+		fclose(f);
+	free(name);
+	return out;
+}
+
 int hostkey_verify(ssh_session session, enum host_key_policy policy, enum host_fault *fault,
 		   char *msg, size_t msglen)
 {
@@ -49,11 +78,7 @@ int hostkey_verify(ssh_session session, enum host_key_policy policy, enum host_f
 		break;
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER: {
-		struct ssh_knownhosts_entry *entry = NULL;
-		char *known = NULL;
-		if (ssh_session_get_known_hosts_entry(session, &entry) != SSH_KNOWN_HOSTS_ERROR &&
-		    entry)
-			known = fingerprint(entry->publickey);
+		char *known = known_fingerprint(session, known_hosts);
 		offered = offered_fingerprint(session, &type);
 		*fault = FAULT_HOSTKEY_CHANGED;
 		snprintf(msg, msglen,
@@ -62,7 +87,6 @@ int hostkey_verify(ssh_session session, enum host_key_policy policy, enum host_f
 			 known ? known : "(unknown)", type, offered, kh);
 		free(known);
 		free(offered);
-		ssh_knownhosts_entry_free(entry);
 		break;
 	}
 	case SSH_KNOWN_HOSTS_UNKNOWN:

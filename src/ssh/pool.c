@@ -251,9 +251,11 @@ static int session_setup(struct conn *c, struct error *err)
 	ssh_options_set(ss, SSH_OPTIONS_LOG_VERBOSITY, &off);
 	if (ssh_options_set(ss, SSH_OPTIONS_HOST, h->name) < 0)
 		return error_set(err, "bad host name '%s'", h->name);
+	/* NULL: ~/.ssh/config then /etc/ssh/ssh_config, as ssh does; "none": no file. */
 	const char *config = s->ssh_config;
-	if (ssh_options_parse_config(ss, config && strcmp(config, "none") ? config : "/dev/null") <
-	    0)
+	if (config && !strcmp(config, "none"))
+		config = "/dev/null";
+	if (ssh_options_parse_config(ss, config) < 0)
 		return error_set(err, "cannot read ssh config %s: %s", config ? config : "~/.ssh/config",
 				 ssh_get_error(ss));
 	if (h->address)

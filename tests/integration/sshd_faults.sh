@@ -49,8 +49,8 @@ expect() { # host fault text
 	check "$1: reason mentions '$3'" grep -qi -- "$3" <<<"$err"
 }
 expect wrong-key auth "auth failed"
-expect changed-key hostkey-changed "changed"
-expect unknown-key hostkey-unknown "unknown"
+expect changed-key hostkey_changed "changed"
+expect unknown-key hostkey_unknown "unknown"
 expect closed-port refused "refused"
 expect silent timeout "timed out"
 # Both fingerprints are shown for a changed key.

@@ -1,0 +1,446 @@
+/* The history store: open, series ids, batched ingest, queries. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_private.h"
+
+#define DEFAULT_RAW_MS (48LL * HOUR_MS)
+#define DEFAULT_1M_MS (30LL * 24 * HOUR_MS)
+#define DEFAULT_1H_MS (2LL * 365 * 24 * HOUR_MS)
+
+int store_sqlite_error(struct store *s, const char *what, struct error *err)
+{
+	return error_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+int store_exec(struct store *s, const char *sql, struct error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		error_set(err, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct error *err)
+{
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		return store_sqlite_error(s, "preparing a statement", err);
+	return 0;
+}
+
+static int64_t meta_get(struct store *s, const char *key)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key=?", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
+int store_open(struct store **out, const char *path, const struct store_opts *opts,
+	       struct error *err)
+{
+	struct store *s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	s->min_buffered_ts = INT64_MAX;
+	if (opts)
+		s->opts = *opts;
+	if (!s->opts.retention_raw_ms)
+		s->opts.retention_raw_ms = DEFAULT_RAW_MS;
+	if (!s->opts.retention_1m_ms)
+		s->opts.retention_1m_ms = DEFAULT_1M_MS;
+	if (!s->opts.retention_1h_ms)
+		s->opts.retention_1h_ms = DEFAULT_1H_MS;
+	if (!s->opts.batch_max)
+		s->opts.batch_max = 65536;
+	*out = NULL;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		error_set(err, "cannot open history %s: %s", path,
+			  s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	/* WAL: readers (fleetop history) never block the collector; NORMAL
+	 * sync keeps every commit across a process crash (not a power cut). */
+	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		       "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8192;", err) < 0 ||
+	    store_schema(s->db, path, err) < 0 ||
+	    prepare(s, "INSERT INTO recent(series, ts, value) VALUES(?,?,?)", &s->ins_recent, err) < 0 ||
+	    prepare(s, "INSERT INTO series(host, metric) VALUES(?,?)", &s->ins_series, err) < 0 ||
+	    prepare(s, "SELECT id FROM series WHERE host=? AND metric=?", &s->sel_series, err) < 0 ||
+	    prepare(s, "INSERT INTO chunk(minute, series, data) VALUES(?,?,?) "
+		       "ON CONFLICT(minute, series) DO UPDATE SET data = data || excluded.data",
+		    &s->upsert_chunk, err) < 0 ||
+	    prepare(s, "INSERT INTO rollup_1m(minute, series, avg, min, max, n) VALUES(?,?,?,?,?,?) "
+		       "ON CONFLICT(minute, series) DO UPDATE SET "
+		       "avg = (avg * n + excluded.avg * excluded.n) / (n + excluded.n), "
+		       "min = min(min, excluded.min), max = max(max, excluded.max), "
+		       "n = n + excluded.n",
+		    &s->upsert_1m, err) < 0 ||
+	    prepare(s, "UPDATE meta SET value=? WHERE key=?", &s->set_meta, err) < 0) {
+		store_close(s);
+		return -1;
+	}
+	s->compacted_until = meta_get(s, "compacted_until");
+	s->rolled_1h_until = meta_get(s, "rolled_1h_until");
+	if (store_load_recent(s, err) < 0) {
+		store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+static uint64_t hash_key(const char *host, const char *metric)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = host; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const char *p = metric; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+static void cache_put(struct store *s, const char *host, const char *metric, int64_t id);
+
+static void cache_grow(struct store *s)
+{
+	struct series_key *old = s->keys;
+	size_t oldcap = s->capkeys;
+	s->capkeys = oldcap ? oldcap * 2 : 1024;
+	s->keys = xcalloc(s->capkeys, sizeof *s->keys);
+	s->nkeys = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].host) {
+			cache_put(s, old[i].host, old[i].metric, old[i].id);
+			free(old[i].host);
+			free(old[i].metric);
+		}
+	free(old);
+}
+
+static void cache_put(struct store *s, const char *host, const char *metric, int64_t id)
+{
+	if ((s->nkeys + 1) * 2 > s->capkeys)
+		cache_grow(s);
+	size_t i = hash_key(host, metric) & (s->capkeys - 1);
+	while (s->keys[i].host)
+		i = (i + 1) & (s->capkeys - 1);
+	s->keys[i].host = xstrdup(host);
+	s->keys[i].metric = xstrdup(metric);
+	s->keys[i].id = id;
+	s->nkeys++;
+}
+
+static int64_t cache_get(const struct store *s, const char *host, const char *metric)
+{
+	if (!s->capkeys)
+		return -1;
+	size_t i = hash_key(host, metric) & (s->capkeys - 1);
+	while (s->keys[i].host) {
+		if (!strcmp(s->keys[i].host, host) && !strcmp(s->keys[i].metric, metric))
+			return s->keys[i].id;
+		i = (i + 1) & (s->capkeys - 1);
+	}
+	return -1;
+}
+
+static int64_t series_lookup(struct store *s, const char *host, const char *metric)
+{
+	sqlite3_stmt *st = s->sel_series;
+	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
+	int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_reset(st);
+	return id;
+}
+
+int64_t store_series(struct store *s, const char *host, const char *metric, struct error *err)
+{
+	int64_t id = cache_get(s, host, metric);
+	if (id >= 0)
+		return id;
+	id = series_lookup(s, host, metric);
+	if (id < 0) {
+		sqlite3_stmt *st = s->ins_series;
+		sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return store_sqlite_error(s, "adding a series", err);
+		id = sqlite3_last_insert_rowid(s->db);
+	}
+	cache_put(s, host, metric, id);
+	return id;
+}
+
+int store_add(struct store *s, int64_t series, int64_t ts_ms, double value, struct error *err)
+{
+	if (!isfinite(value))
+		return error_set(err, "series %lld: value is not a finite number", (long long)series);
+	if (s->nbatch == s->capbatch) {
+		s->capbatch = s->capbatch ? s->capbatch * 2 : 4096;
+		s->batch = xrealloc(s->batch, s->capbatch * sizeof *s->batch);
+	}
+	s->batch[s->nbatch++] = (struct sample){ series, ts_ms, value };
+	if (s->nbatch >= s->opts.batch_max)
+		return store_flush(s, err) < 0 ? -1 : 0;
+	return 0;
+}
+
+int store_flush(struct store *s, struct error *err)
+{
+	size_t n = s->nbatch;
+	if (n == 0)
+		return store_compact(s, time_wall_ms(), err) < 0 ? -1 : 0;
+	if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	sqlite3_stmt *st = s->ins_recent;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, s->batch[i].series);
+		sqlite3_bind_int64(st, 2, s->batch[i].ts);
+		sqlite3_bind_double(st, 3, s->batch[i].value);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			store_sqlite_error(s, "storing samples", err);
+			store_exec(s, "ROLLBACK", NULL);
+			return -1; /* the batch stays pending for the next try */
+		}
+	}
+	if (store_exec(s, "COMMIT", err) < 0) {
+		store_exec(s, "ROLLBACK", NULL);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		store_buf_add(s, s->batch[i].series, s->batch[i].ts, s->batch[i].value);
+	s->nbatch = 0;
+	s->committed_total += (int64_t)n;
+	if (store_compact(s, time_wall_ms(), err) < 0)
+		return -1;
+	return (int)n;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->db) {
+		struct error err;
+		if (s->nbatch && store_flush(s, &err) < 0)
+			log_error("%s", err.msg);
+		sqlite3_stmt *sts[] = { s->ins_recent, s->ins_series, s->sel_series, s->upsert_chunk,
+					s->upsert_1m, s->set_meta };
+		for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++)
+			sqlite3_finalize(sts[i]);
+		sqlite3_close(s->db);
+	}
+	for (size_t i = 0; i < s->capkeys; i++) {
+		free(s->keys[i].host);
+		free(s->keys[i].metric);
+	}
+	free(s->keys);
+	for (size_t i = 0; i < s->nbufs; i++)
+		free(s->bufs[i].v);
+	free(s->bufs);
+	free(s->batch);
+	free(s->path);
+	free(s);
+}
+
+/* Queries. */
+
+static void points_push(struct store_point **pts, size_t *n, size_t *cap, struct store_point p)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		*pts = xrealloc(*pts, *cap * sizeof **pts);
+	}
+	(*pts)[(*n)++] = p;
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+	const struct store_point *x = a, *y = b;
+	return (x->ts_ms > y->ts_ms) - (x->ts_ms < y->ts_ms);
+}
+
+static int query_raw(struct store *s, int64_t series, int64_t from, int64_t to,
+		     struct store_point **pts, size_t *n, size_t *cap, struct error *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT minute, data FROM chunk WHERE minute >= ? AND minute <= ? "
+			       "AND series = ?", -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_error(s, "reading history", err);
+	sqlite3_bind_int64(st, 1, from - from % MINUTE_MS);
+	sqlite3_bind_int64(st, 2, to);
+	sqlite3_bind_int64(st, 3, series);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct sample *v = NULL;
+		size_t nv = 0;
+		if (chunk_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+				 sqlite3_column_int64(st, 0), &v, &nv) < 0)
+			continue; /* a damaged chunk costs its minute, not the query */
+		for (size_t i = 0; i < nv; i++)
+			if (v[i].ts >= from && v[i].ts <= to)
+				points_push(pts, n, cap, (struct store_point){ v[i].ts, v[i].value,
+									 v[i].value, v[i].value });
+		free(v);
+	}
+	sqlite3_finalize(st);
+	/* Not yet compacted: the recent table (a short one). */
+	if (sqlite3_prepare_v2(s->db, "SELECT ts, value FROM recent WHERE series = ? AND ts >= ? "
+			       "AND ts <= ?", -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_error(s, "reading history", err);
+	sqlite3_bind_int64(st, 1, series);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		double v = sqlite3_column_double(st, 1);
+		points_push(pts, n, cap, (struct store_point){ sqlite3_column_int64(st, 0), v, v, v });
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int query_rollup(struct store *s, const char *table, const char *col, int64_t series,
+			int64_t from, int64_t to, struct store_point **pts, size_t *n, size_t *cap,
+			struct error *err)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT %s, avg, min, max FROM %s WHERE %s >= ? AND %s <= ? "
+		 "AND series = ?", col, table, col, col);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_error(s, "reading history", err);
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	sqlite3_bind_int64(st, 3, series);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		points_push(pts, n, cap, (struct store_point){ sqlite3_column_int64(st, 0),
+							 sqlite3_column_double(st, 1),
+							 sqlite3_column_double(st, 2),
+							 sqlite3_column_double(st, 3) });
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_query(struct store *s, const char *host, const char *metric, int64_t from_ms,
+		int64_t to_ms, enum store_tier tier, struct store_point **out, size_t *n,
+		struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	int64_t series = cache_get(s, host, metric);
+	if (series < 0)
+		series = series_lookup(s, host, metric);
+	if (series < 0)
+		return 0;
+	if (tier == STORE_AUTO) {
+		int64_t now = time_wall_ms(), span = to_ms - from_ms;
+		/* The finest tier that still holds `from`, and not more points
+		 * than a screen can use. */
+		if (from_ms >= now - s->opts.retention_raw_ms && span <= 2 * HOUR_MS)
+			tier = STORE_RAW;
+		else if (from_ms >= now - s->opts.retention_1m_ms && span <= 7 * 24 * HOUR_MS)
+			tier = STORE_1M;
+		else
+			tier = STORE_1H;
+	}
+	size_t cap = 0;
+	int rc;
+	if (tier == STORE_RAW)
+		rc = query_raw(s, series, from_ms, to_ms, out, n, &cap, err);
+	else if (tier == STORE_1M)
+		rc = query_rollup(s, "rollup_1m", "minute", series, from_ms, to_ms, out, n, &cap, err);
+	else
+		rc = query_rollup(s, "rollup_1h", "hour", series, from_ms, to_ms, out, n, &cap, err);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	qsort(*out, *n, sizeof **out, cmp_point);
+	/* The same time stamp twice (a re-sent sample): the last one wins. */
+	size_t w = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (w > 0 && (*out)[w - 1].ts_ms == (*out)[i].ts_ms)
+			w--;
+		(*out)[w++] = (*out)[i];
+	}
+	*n = w;
+	return 0;
+}
+
+int store_metrics(struct store *s, const char *host, char ***names, size_t *n, struct error *err)
+{
+	sqlite3_stmt *st;
+	*names = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT metric FROM series WHERE host = ? ORDER BY metric", -1,
+			       &st, NULL) != SQLITE_OK)
+		return store_sqlite_error(s, "listing metrics", err);
+	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+	size_t cap = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			*names = xrealloc(*names, cap * sizeof **names);
+		}
+		(*names)[(*n)++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int64_t count_rows(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
+int store_stats(struct store *s, struct store_stats *st, struct error *err)
+{
+	memset(st, 0, sizeof *st);
+	st->samples_raw = count_rows(s, "SELECT count(*) FROM recent");
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(s->db, "SELECT minute, data FROM chunk", -1, &q, NULL) != SQLITE_OK)
+		return store_sqlite_error(s, "counting samples", err);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct sample *v;
+		size_t n;
+		if (chunk_decode(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
+				 sqlite3_column_int64(q, 0), &v, &n) == 0) {
+			st->samples_raw += (int64_t)n;
+			free(v);
+		}
+	}
+	sqlite3_finalize(q);
+	st->rows_1m = count_rows(s, "SELECT count(*) FROM rollup_1m");
+	st->rows_1h = count_rows(s, "SELECT count(*) FROM rollup_1h");
+	st->series = count_rows(s, "SELECT count(*) FROM series");
+	st->committed_total = s->committed_total;
+	return 0;
+}

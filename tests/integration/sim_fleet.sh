@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The simulated fleet through the real client path: status over 200 hosts,
+# plausible metrics, history stored, and the demo.
+source "$(dirname "$0")/lib/common.sh"
+port=$(( 20000 + RANDOM % 20000 ))
+"$FLEETOP" sim --hosts 200 --dir "$T/sim" --port "$port" > "$T/sim.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 300); do grep -q "fleetop sim" "$T/sim.log" 2>/dev/null && break; sleep 0.1; done
+cat "$T/sim.log"
+check "simulator wrote an inventory" [ -s "$T/sim/fleet.conf" ]
+check "client key is 0600" [ "$(stat -c %a "$T/sim/id_ed25519")" = 600 ]
+export FLEETOP_HOME=$T/sim
+start=$(date +%s.%N)
+set +e
+"$FLEETOP" status --json > "$T/status.json"
+set -e
+took=$(python3 -c "print(round($(date +%s.%N) - $start, 1))")
+python3 - "$T/status.json" "$took" <<'PY' && ok "200 simulated hosts report plausible metrics" || fail "200 simulated hosts report plausible metrics"
+import json, sys
+d = json.load(open(sys.argv[1]))
+hosts = d["hosts"]
+up = [h for h in hosts if h["state"] == "up"]
+print(f"{len(hosts)} hosts, {len(up)} up, status took {sys.argv[2]}s")
+assert len(hosts) == 200
+assert len(up) >= 198, [(h["name"], h["error"]) for h in hosts if h["state"] != "up"][:5]
+for h in up:
+    m = h["metrics"]
+    assert 0 <= m["cpu.util"] <= 100, (h["name"], m["cpu.util"])
+    assert 0 <= m["mem.used_pct"] <= 100
+    assert m["mem.total_bytes"] >= 1 << 30
+    assert 0 <= m["disk.used_pct"] <= 100
+    assert m["net.rx_bps"] >= 0 and m["uptime"] > 0 and m["procs"] > 0
+    assert len(h["group"]) >= 1
+PY
+check "status of 200 hosts took under 30s ($took s)" python3 -c "import sys; sys.exit($took >= 30)"
+first=$(python3 -c "import json; print(json.load(open('$T/status.json'))['hosts'][0]['name'])")
+check "history holds what status stored" "$FLEETOP" history "$first" mem.used_pct --since 5m
+check "history --csv has a header and rows" bash -c "'$FLEETOP' history '$first' cpu.util --csv | head -1 | grep -q '^ts_ms,time,avg,min,max$'"
+set +e
+"$FLEETOP" history "$first" no.such.metric 2> "$T/hist.err"
+rc=$?
+set -e
+check "unknown metric: exit 1 and a list of stored ones" bash -c "[ $rc = 1 ] && grep -q 'cpu.util' '$T/hist.err'"
+check "selection by group" bash -c "'$FLEETOP' hosts @quake | tail -n +2 | grep -q ."
+# The demo: its own simulator and console, all under DATA_DIR/demo.
+export FLEETOP_HOME=$T/demohome
+"$FLEETOP" demo --hosts 6 --port $((port + 300)) --duration 5s > "$T/demo.txt" 2>&1 || true
+tail -9 "$T/demo.txt"
+check "demo shows 6 hosts up" [ "$(tail -7 "$T/demo.txt" | grep -cE ' up +[0-9]')" = 6 ]
+finish
