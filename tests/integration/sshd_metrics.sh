@@ -9,7 +9,7 @@ INV
 
 # mem.total_bytes equals MemTotal exactly; disk.used_pct within 1 point of df.
 "$FLEETOP" status --json > "$T/status.json"
-memtotal=$(awk '/^MemTotal:/ {print $2 * 1024}' /proc/meminfo)
+memtotal=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024 ))
 got=$(json_metric "$T/status.json" box mem.total_bytes)
 check "mem.total_bytes ($got) == MemTotal ($memtotal)" python3 -c "import sys; sys.exit(float('$got') != $memtotal)"
 dfpct=$(df -P / | awk 'NR==2 {sub("%","",$5); print $5}')
