@@ -214,11 +214,15 @@ static struct ssh_exec *exec_new(struct ssh_pool *p, struct host *h, enum exec_k
 static void exec_kick(struct ssh_exec *e)
 {
 	struct conn *c = e->conn;
-	if (!c->in_step) {
-		c->in_step = true;
-		exec_step(e);
-		c->in_step = false;
+	if (c->in_step) {
+		/* Queued from a callback inside a step: nothing may arrive on the
+		 * socket to wake us, so step again on the next turn. */
+		conn_kick(c);
+		return;
 	}
+	c->in_step = true;
+	exec_step(e);
+	c->in_step = false;
 	conn_update_events(c);
 }
 

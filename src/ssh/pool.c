@@ -75,7 +75,8 @@ static void conn_release(struct conn *c)
 	loop_timer_del(c->pool->loop, c->phase_timer);
 	loop_timer_del(c->pool->loop, c->poll_timer);
 	loop_timer_del(c->pool->loop, c->alive_timer);
-	c->phase_timer = c->poll_timer = c->alive_timer = 0;
+	loop_timer_del(c->pool->loop, c->kick_timer);
+	c->phase_timer = c->poll_timer = c->alive_timer = c->kick_timer = 0;
 }
 
 static bool conn_is_pending(const struct conn *c)
@@ -192,6 +193,20 @@ static void on_fd(struct loop *loop, int fd, int events, void *arg)
 	if (c->phase == CONN_UP)
 		c->last_rx_ms = loop_now_ms(c->pool->loop);
 	conn_step(c);
+}
+
+static void on_kick(struct loop *loop, void *arg)
+{
+	struct conn *c = arg;
+	(void)loop;
+	c->kick_timer = 0;
+	conn_step(c);
+}
+
+void conn_kick(struct conn *c)
+{
+	if (!c->kick_timer)
+		c->kick_timer = loop_timer_add(c->pool->loop, 0, on_kick, c);
 }
 
 void conn_update_events(struct conn *c)

@@ -36,6 +36,7 @@ struct conn {
 	uint64_t phase_timer;   /* deadline of the current attempt */
 	uint64_t poll_timer;    /* DNS polling, retry wait */
 	uint64_t alive_timer;   /* keepalive / dead peer detection */
+	uint64_t kick_timer;    /* a step asked for from inside a step */
 	int64_t last_rx_ms;
 	int failures;           /* consecutive, for backoff */
 	struct ssh_exec *execs; /* open channels */
@@ -80,6 +81,8 @@ void exec_step(struct ssh_exec *e);
 void exec_fail_all(struct conn *c, const char *why);
 /* pool.c */
 void conn_update_events(struct conn *c);
+/* Steps c on the next turn of the loop (for work queued inside a step). */
+void conn_kick(struct conn *c);
 /* hostkey.c: 0 when the key is acceptable; else sets fault and message. */
 int hostkey_verify(ssh_session session, enum host_key_policy policy, enum host_fault *fault,
 		   char *msg, size_t msglen);
