@@ -74,11 +74,14 @@ struct fleet {
 	struct group *groups;
 	size_t ngroups;
 	char *path;
+	struct fleet_index *index; /* private to fleet: name lookups; NULL = linear search */
 };
 
-/* Loads an Ansible INI inventory. Errors name file:line. */
+/* Loads an Ansible INI inventory into f (which it overwrites: free an old
+ * fleet first). Errors name file:line. See fleetop.conf(5) for the format. */
 int fleet_load_file(struct fleet *f, const char *path, struct error *err);
 int fleet_load_string(struct fleet *f, const char *text, const char *name, struct error *err);
+/* Frees all of it, host->metrics too; f is left empty. */
 void fleet_free(struct fleet *f);
 
 struct host *fleet_find(const struct fleet *f, const char *name);
@@ -86,16 +89,23 @@ const struct group *fleet_group(const struct fleet *f, const char *name);
 const char *host_var(const struct host *h, const char *key);
 bool host_in_group(const struct host *h, const char *group);
 
-/* Marks selected[i] = 1 for each host matching pattern. Pattern: comma- or
+/* Sets selected[i] to 1 for each host matching pattern and to 0 for the
+ * others (f->nhosts entries; untouched on error). Pattern: comma- or
  * space-separated terms, each `@group`, a name, a glob (`mc-*`), a range
- * (`mc-[01-12]`, `web[1-3].eu`), `all`; a term prefixed `!` removes.
- * NULL or "" selects all. A term matching nothing is an error. */
+ * (`mc-[01-12]`, `web[1-3].eu`, Ansible's `mc-[01:12]`), `all`; a term
+ * prefixed `!` removes. A bare name selects the group and the host of that
+ * name; a glob matches host and group names (not "all"/"ungrouped").
+ * Union of the positive terms minus the negative ones; only negatives:
+ * all minus those. NULL or "" selects all. A term matching nothing is an
+ * error naming it. */
 int fleet_select(const struct fleet *f, const char *pattern, unsigned char *selected,
 		 struct error *err);
 
-/* Latest metric values. */
+/* Latest metric values, kept sorted by name in host->metrics. */
 void host_set_metric(struct host *h, const char *name, double value);
 bool host_get_metric(const struct host *h, const char *name, double *value);
+/* fmt (may be NULL) becomes h->error, on one line. state_since_ms moves
+ * only when the state changes: "down for 3m" survives repeated failures. */
 void host_set_state(struct host *h, enum host_state state, enum host_fault fault,
 		    const char *fmt, ...) FT_PRINTF(4, 5);
 

@@ -16,11 +16,11 @@ enum host_key_policy {
 
 struct settings {
 	/* [ssh] */
-	char *ssh_config;      /* default ~/.ssh/config */
-	char *known_hosts;     /* default ~/.ssh/known_hosts */
-	char *identities[SETTINGS_MAX_IDENTITIES];
+	char *ssh_config;      /* NULL (default): as ssh does, ~/.ssh/config, /etc/ssh/ssh_config */
+	char *known_hosts;     /* NULL (default): what ssh_config names, else ~/.ssh/known_hosts */
+	char *identities[SETTINGS_MAX_IDENTITIES]; /* default none: the agent and libssh's */
 	int nidentities;
-	enum host_key_policy host_key_policy;
+	enum host_key_policy host_key_policy; /* default strict */
 	int64_t connect_timeout_ms; /* TCP + SSH handshake + auth; default 10s */
 	int64_t backoff_min_ms;     /* reconnect backoff: first wait; default 1s */
 	int64_t backoff_max_ms;     /* cap; default 60s */
@@ -35,7 +35,7 @@ struct settings {
 	int64_t retention_1h_ms;    /* default 2y */
 	int64_t flush_interval_ms;  /* default 1000 */
 	/* [ui] */
-	char *theme;
+	char *theme;                /* default "default" */
 	/* where files are */
 	char *config_dir;           /* fleetop.conf, fleet.conf, ... */
 	char *data_dir;             /* fleetop.db, configs/ */
@@ -59,5 +59,11 @@ char *path_expand_home(const char *path);
 typedef int (*ini_fn)(void *arg, const char *section, const char *key, const char *value,
 		      int line, struct error *err);
 int ini_parse(const char *text, const char *name, ini_fn fn, void *arg, struct error *err);
+/* The same, and fn is also called at each [section] line with key and value
+ * NULL, so a reader can refuse an unknown section even when it is empty.
+ * Keys before any [section] come with section "". A value in quotes keeps
+ * its spaces, '#' and ';'; otherwise '#' or ';' after a space starts a comment. */
+int ini_parse_sections(const char *text, const char *name, ini_fn fn, void *arg,
+		       struct error *err);
 
 #endif

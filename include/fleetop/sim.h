@@ -22,6 +22,11 @@ struct sim_opts {
 	bool spread_addrs;    /* host i on 127.0.<1+i/250>.<1+i%250>:port instead of addr:port+i */
 	double time_scale;    /* simulated seconds per real second (1 = real time); the daily cycle speeds up */
 	uint64_t seed;
+	/* One host drops off (refuses connections, drops its sessions) for
+	 * flap_down_s seconds every flap_every_s seconds of real time.
+	 * 0: defaults (300 and 20); flap_every_s < 0: never. */
+	int flap_every_s;
+	int flap_down_s;
 };
 
 /* Creates keys in dir if missing (host keys stable across runs), binds every
@@ -31,5 +36,18 @@ struct sim_opts {
 int sim_start(struct loop *loop, const struct sim_opts *opts, struct sim **out, struct error *err);
 void sim_stop(struct sim *s);
 int sim_nhosts(const struct sim *s);
+
+/* Host i's inventory name, address and port (i < sim_nhosts). */
+const char *sim_host_name(const struct sim *s, int i);
+const char *sim_host_addr(const struct sim *s, int i);
+int sim_host_port(const struct sim *s, int i);
+/* Whether host i is dropped off right now. */
+bool sim_host_is_down(const struct sim *s, int i);
+
+/* `fleetop sim [--hosts N] [--dir DIR] [--port P] [--addr A] [--spread]
+ * [--time-scale X] [--seed S] [--flap-every SEC] [--flap-down SEC]`:
+ * serves until SIGINT or SIGTERM. Returns the exit code (0, 1 failure to
+ * start, 2 usage). */
+int sim_main(int argc, char **argv);
 
 #endif

@@ -28,6 +28,9 @@ int store_add(struct store *s, int64_t series, int64_t ts_ms, double value, stru
 /* Commits the pending batch in one transaction, then updates rollups for
  * every minute/hour that closed. Returns the number of samples committed. */
 int store_flush(struct store *s, struct error *err);
+/* The same with the clock given (tests, benches): minutes ending before
+ * now_ms are compacted. */
+int store_flush_at(struct store *s, int64_t now_ms, struct error *err);
 /* Deletes what is older than each tier's retention (call now and then). */
 int store_prune(struct store *s, int64_t now_ms, struct error *err);
 

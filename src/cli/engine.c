@@ -98,7 +98,17 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 	settings_init(&e->settings);
 	if (settings_load(&e->settings, config_path, err) < 0)
 		return -1;
-	char *inv = fleet_path ? xstrdup(fleet_path) : settings_config_path(&e->settings, "fleet.conf");
+	/* The inventory sits beside the fleetop.conf that was read. */
+	char *inv;
+	if (fleet_path) {
+		inv = xstrdup(fleet_path);
+	} else if (config_path) {
+		const char *slash = strrchr(config_path, '/');
+		inv = slash ? xasprintf("%.*s/fleet.conf", (int)(slash - config_path), config_path)
+			    : xstrdup("fleet.conf");
+	} else {
+		inv = settings_config_path(&e->settings, "fleet.conf");
+	}
 	int rc = fleet_load_file(&e->fleet, inv, err);
 	free(inv);
 	if (rc < 0)

@@ -1,8 +1,9 @@
-/* Compaction: once a minute has ended, its samples move from `recent` into
- * one packed chunk per series, with that minute's rollup, and each ended
- * hour is rolled up from its minutes. Each compaction is one transaction,
- * so a crash leaves the samples in `recent` or in chunks, never in both or
- * neither; at open, what `recent` holds is read back into memory. */
+/* Compaction: once a minute has ended, its samples move from the batches in
+ * `recent` into one packed chunk per series, with that minute's rollup, and
+ * each ended hour is rolled up from its minutes. Each compaction is one
+ * transaction that also advances compacted_until, so after a crash a
+ * sample counts in `recent` (ts >= compacted_until) or in a chunk, never
+ * both; at open, what `recent` holds past that mark is read into memory. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,15 +82,97 @@ void store_buf_add(struct store *s, int64_t series, int64_t ts, double value)
 		s->min_buffered_ts = ts;
 }
 
+static void put_uvarint(struct buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	size_t k = 0;
+	do {
+		tmp[k++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	buf_append(b, tmp, k);
+}
+
+static int get_uvarint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (*p >= end)
+			return -1;
+		unsigned char c = *(*p)++;
+		*v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+void batch_encode(const struct sample *v, size_t n, struct buf *out, int64_t *max_ts)
+{
+	int64_t base = n ? v[0].ts : 0, mx = INT64_MIN;
+	buf_append(out, &base, 8);
+	for (size_t i = 0; i < n; i++) {
+		put_uvarint(out, (uint64_t)v[i].series);
+		int64_t d = v[i].ts - base;
+		put_uvarint(out, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63)); /* zigzag */
+		buf_append(out, &v[i].value, 8);
+		if (v[i].ts > mx)
+			mx = v[i].ts;
+	}
+	*max_ts = mx;
+}
+
+int batch_decode(const void *data, size_t len, struct sample **out, size_t *n)
+{
+	const unsigned char *p = data, *end = p + len;
+	*out = NULL;
+	*n = 0;
+	if (len < 8)
+		return -1;
+	int64_t base;
+	memcpy(&base, p, 8);
+	p += 8;
+	size_t cap = (len - 8) / 10 + 1;
+	*out = xmalloc(cap * sizeof **out);
+	while (p < end) {
+		uint64_t series, zz;
+		if (get_uvarint(&p, end, &series) < 0 || get_uvarint(&p, end, &zz) < 0 ||
+		    end - p < 8 || series > INT64_MAX) {
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return -1;
+		}
+		int64_t d = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+		double v;
+		memcpy(&v, p, 8);
+		p += 8;
+		if (*n == cap)
+			*out = xrealloc(*out, (cap *= 2) * sizeof **out);
+		(*out)[(*n)++] = (struct sample){ (int64_t)series, base + d, v };
+	}
+	return 0;
+}
+
 int store_load_recent(struct store *s, struct error *err)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT series, ts, value FROM recent ORDER BY rowid", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT data FROM recent ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return store_sqlite_error(s, "reading recent samples", err);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		store_buf_add(s, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-			      sqlite3_column_double(st, 2));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct sample *v;
+		size_t n;
+		if (batch_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &v,
+				 &n) < 0) {
+			log_warn("%s: skipped a damaged batch of recent samples", s->path);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (v[i].ts >= s->compacted_until) /* older ones are in chunks */
+				store_buf_add(s, v[i].series, v[i].ts, v[i].value);
+		free(v);
+	}
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -186,6 +269,33 @@ static int compact_series(struct store *s, struct series_buf *b, int64_t cutoff,
 	return 0;
 }
 
+int store_write_late(struct store *s, struct sample *v, size_t n, struct error *err)
+{
+	/* Rare (a sample stamped before the last compaction): grouped per
+	 * series, then the same path as compaction. */
+	struct series_buf b = { 0 };
+	struct buf scratch = { 0 };
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (v[i].series < 0)
+			continue;
+		b.id = v[i].series;
+		b.n = 0;
+		for (size_t j = i; j < n; j++)
+			if (v[j].series == b.id) {
+				if (b.n == b.cap)
+					b.v = xrealloc(b.v, (b.cap = b.cap ? b.cap * 2 : 8) * sizeof *b.v);
+				b.v[b.n++] = v[j];
+				if (j > i)
+					v[j].series = -1; /* taken */
+			}
+		rc = compact_series(s, &b, INT64_MAX, &scratch, err);
+	}
+	free(b.v);
+	buf_free(&scratch);
+	return rc;
+}
+
 int store_compact(struct store *s, int64_t now_ms, struct error *err)
 {
 	int64_t cutoff = (now_ms - COMPACT_GRACE_MS) / MINUTE_MS * MINUTE_MS;
@@ -199,7 +309,7 @@ int store_compact(struct store *s, int64_t now_ms, struct error *err)
 	for (size_t k = 0; k < s->nbufs; k++)
 		if (s->bufs[k].n && compact_series(s, &s->bufs[k], cutoff, &scratch, err) < 0)
 			goto fail;
-	if (any && exec_range(s, "DELETE FROM recent WHERE ts < ?", cutoff, 0, 0, err) < 0)
+	if (any && exec_range(s, "DELETE FROM recent WHERE max_ts < ?", cutoff, 0, 0, err) < 0)
 		goto fail;
 	if (hour_cutoff > s->rolled_1h_until) {
 		/* From the first stored minute, not from 1970, on a new file. */
@@ -253,7 +363,7 @@ int store_prune(struct store *s, int64_t now_ms, struct error *err)
 {
 	if (exec_range(s, "DELETE FROM chunk WHERE minute < ?", now_ms - s->opts.retention_raw_ms, 0,
 		       0, err) < 0 ||
-	    exec_range(s, "DELETE FROM recent WHERE ts < ?", now_ms - s->opts.retention_raw_ms, 0, 0,
+	    exec_range(s, "DELETE FROM recent WHERE max_ts < ?", now_ms - s->opts.retention_raw_ms, 0, 0,
 		       err) < 0 ||
 	    exec_range(s, "DELETE FROM rollup_1m WHERE minute < ?", now_ms - s->opts.retention_1m_ms,
 		       0, 0, err) < 0 ||

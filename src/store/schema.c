@@ -3,7 +3,8 @@
  *
  * Layout, chosen for thousands of interleaved series: every table is keyed
  * by time first, so writing never touches more than the tail of a B-tree.
- *   recent     committed samples not yet compacted (append-only rowid table)
+ *   recent     committed batches not yet compacted: one packed blob per flush,
+ *              so a flush costs one row however many samples it holds
  *   chunk      one row per (minute, series): that minute's raw samples, packed
  *   rollup_1m  one row per (minute, series): avg, min, max, n
  *   rollup_1h  one row per (hour, series)
@@ -17,7 +18,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE series(id INTEGER PRIMARY KEY, host TEXT NOT NULL, metric TEXT NOT NULL,"
 	"  UNIQUE(host, metric));"
-	"CREATE TABLE recent(series INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL);"
+	"CREATE TABLE recent(id INTEGER PRIMARY KEY, max_ts INTEGER NOT NULL, data BLOB NOT NULL);"
 	"CREATE TABLE chunk(minute INTEGER NOT NULL, series INTEGER NOT NULL, data BLOB NOT NULL,"
 	"  PRIMARY KEY(minute, series)) WITHOUT ROWID;"
 	"CREATE TABLE rollup_1m(minute INTEGER NOT NULL, series INTEGER NOT NULL,"

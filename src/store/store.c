@@ -77,7 +77,7 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
 	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		       "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8192;", err) < 0 ||
 	    store_schema(s->db, path, err) < 0 ||
-	    prepare(s, "INSERT INTO recent(series, ts, value) VALUES(?,?,?)", &s->ins_recent, err) < 0 ||
+	    prepare(s, "INSERT INTO recent(max_ts, data) VALUES(?,?)", &s->ins_recent, err) < 0 ||
 	    prepare(s, "INSERT INTO series(host, metric) VALUES(?,?)", &s->ins_series, err) < 0 ||
 	    prepare(s, "SELECT id FROM series WHERE host=? AND metric=?", &s->sel_series, err) < 0 ||
 	    prepare(s, "INSERT INTO chunk(minute, series, data) VALUES(?,?,?) "
@@ -204,18 +204,39 @@ int store_add(struct store *s, int64_t series, int64_t ts_ms, double value, stru
 
 int store_flush(struct store *s, struct error *err)
 {
+	return store_flush_at(s, time_wall_ms(), err);
+}
+
+int store_flush_at(struct store *s, int64_t now_ms, struct error *err)
+{
 	size_t n = s->nbatch;
 	if (n == 0)
-		return store_compact(s, time_wall_ms(), err) < 0 ? -1 : 0;
+		return store_compact(s, now_ms, err) < 0 ? -1 : 0;
+	/* Samples of minutes already compacted go straight to their chunks;
+	 * the rest is one packed row. */
+	size_t nlate = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s->batch[i].ts < s->compacted_until) {
+			struct sample t = s->batch[nlate];
+			s->batch[nlate++] = s->batch[i];
+			s->batch[i] = t;
+		}
 	if (store_exec(s, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
-	sqlite3_stmt *st = s->ins_recent;
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_bind_int64(st, 1, s->batch[i].series);
-		sqlite3_bind_int64(st, 2, s->batch[i].ts);
-		sqlite3_bind_double(st, 3, s->batch[i].value);
+	if (nlate && store_write_late(s, s->batch, nlate, err) < 0) {
+		store_exec(s, "ROLLBACK", NULL);
+		return -1;
+	}
+	if (n > nlate) {
+		struct buf packed = { 0 };
+		int64_t max_ts;
+		batch_encode(s->batch + nlate, n - nlate, &packed, &max_ts);
+		sqlite3_stmt *st = s->ins_recent;
+		sqlite3_bind_int64(st, 1, max_ts);
+		sqlite3_bind_blob(st, 2, packed.data, (int)packed.len, SQLITE_STATIC);
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
+		buf_free(&packed);
 		if (rc != SQLITE_DONE) {
 			store_sqlite_error(s, "storing samples", err);
 			store_exec(s, "ROLLBACK", NULL);
@@ -226,11 +247,11 @@ int store_flush(struct store *s, struct error *err)
 		store_exec(s, "ROLLBACK", NULL);
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = nlate; i < n; i++)
 		store_buf_add(s, s->batch[i].series, s->batch[i].ts, s->batch[i].value);
 	s->nbatch = 0;
 	s->committed_total += (int64_t)n;
-	if (store_compact(s, time_wall_ms(), err) < 0)
+	if (store_compact(s, now_ms, err) < 0)
 		return -1;
 	return (int)n;
 }
@@ -303,16 +324,23 @@ static int query_raw(struct store *s, int64_t series, int64_t from, int64_t to,
 		free(v);
 	}
 	sqlite3_finalize(st);
-	/* Not yet compacted: the recent table (a short one). */
-	if (sqlite3_prepare_v2(s->db, "SELECT ts, value FROM recent WHERE series = ? AND ts >= ? "
-			       "AND ts <= ?", -1, &st, NULL) != SQLITE_OK)
+	/* Not yet compacted: the batches in `recent` (the last minute or two). */
+	if (sqlite3_prepare_v2(s->db, "SELECT data FROM recent WHERE max_ts >= ?", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return store_sqlite_error(s, "reading history", err);
-	sqlite3_bind_int64(st, 1, series);
-	sqlite3_bind_int64(st, 2, from);
-	sqlite3_bind_int64(st, 3, to);
+	sqlite3_bind_int64(st, 1, from);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		double v = sqlite3_column_double(st, 1);
-		points_push(pts, n, cap, (struct store_point){ sqlite3_column_int64(st, 0), v, v, v });
+		struct sample *v = NULL;
+		size_t nv = 0;
+		if (batch_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &v,
+				 &nv) < 0)
+			continue;
+		for (size_t i = 0; i < nv; i++)
+			if (v[i].series == series && v[i].ts >= from && v[i].ts <= to &&
+			    v[i].ts >= s->compacted_until)
+				points_push(pts, n, cap, (struct store_point){ v[i].ts, v[i].value,
+									 v[i].value, v[i].value });
+		free(v);
 	}
 	sqlite3_finalize(st);
 	return 0;
@@ -424,8 +452,20 @@ static int64_t count_rows(struct store *s, const char *sql)
 int store_stats(struct store *s, struct store_stats *st, struct error *err)
 {
 	memset(st, 0, sizeof *st);
-	st->samples_raw = count_rows(s, "SELECT count(*) FROM recent");
 	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(s->db, "SELECT data FROM recent", -1, &q, NULL) != SQLITE_OK)
+		return store_sqlite_error(s, "counting samples", err);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct sample *v;
+		size_t n;
+		if (batch_decode(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0), &v,
+				 &n) == 0) {
+			for (size_t i = 0; i < n; i++)
+				st->samples_raw += v[i].ts >= s->compacted_until;
+			free(v);
+		}
+	}
+	sqlite3_finalize(q);
 	if (sqlite3_prepare_v2(s->db, "SELECT minute, data FROM chunk", -1, &q, NULL) != SQLITE_OK)
 		return store_sqlite_error(s, "counting samples", err);
 	while (sqlite3_step(q) == SQLITE_ROW) {

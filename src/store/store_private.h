@@ -57,6 +57,11 @@ int store_sqlite_error(struct store *s, const char *what, struct error *err);
 int store_compact(struct store *s, int64_t now_ms, struct error *err);
 int store_load_recent(struct store *s, struct error *err);
 void store_buf_add(struct store *s, int64_t series, int64_t ts, double value);
+/* Codec of a batch in `recent`: base time, then (series, ts, value) records. */
+void batch_encode(const struct sample *v, size_t n, struct buf *out, int64_t *max_ts);
+int batch_decode(const void *data, size_t len, struct sample **out, size_t *n);
+/* Writes samples of minutes already compacted straight into chunks and rollups. */
+int store_write_late(struct store *s, struct sample *v, size_t n, struct error *err);
 /* Codec of a chunk: samples of one series in one minute. */
 void chunk_encode(const struct sample *v, size_t n, int64_t minute, struct buf *out);
 int chunk_decode(const void *data, size_t len, int64_t minute, struct sample **out, size_t *n);
