@@ -135,7 +135,8 @@ int main(int argc, char **argv)
 	printf("  ratio store/bare: %.2f (target >= 0.50)\n", store_rate / bare_rate);
 	printf("  file %lld bytes; raw chunks %.2f bytes/sample, 1m rollups %.1f bytes/row (%lld rows)\n",
 	       fbytes, raw_per_sample, m1_per_row, m1_rows);
-	printf("  per host-day (%d metrics at 1 s): raw %.1f MB, 1m rollups %.2f MB, 1h rollups %.3f MB\n",
+	printf("  per host-day, extrapolated from this run's bytes per sample and per rollup row\n");
+	printf("  (%d metrics at 1 s): raw %.1f MB, 1m rollups %.2f MB, 1h rollups %.3f MB\n",
 	       metrics, raw_hd / 1e6, m1_hd / 1e6, h1_hd / 1e6);
 	printf("  bounded by default retention (raw 48 h, 1m 30 d, 1h 2 y): %.0f MB per host\n",
 	       (raw_hd * 2 + m1_hd * 30 + h1_hd * 730) / 1e6);

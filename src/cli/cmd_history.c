@@ -81,7 +81,12 @@ static int history_run(int argc, char **argv)
 	}
 	char *db = settings_data_path(&s, "fleetop.db");
 	struct store *st = NULL;
-	struct store_opts so = { 0 };
+	/* Tier choice follows the retention this fleet keeps. */
+	struct store_opts so = {
+		.retention_raw_ms = s.retention_raw_ms,
+		.retention_1m_ms = s.retention_1m_ms,
+		.retention_1h_ms = s.retention_1h_ms,
+	};
 	int rc = store_open(&st, db, &so, &err);
 	free(db);
 	settings_free(&s);

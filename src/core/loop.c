@@ -188,7 +188,9 @@ uint64_t loop_timer_add(struct loop *l, int64_t delay_ms, loop_timer_fn fn, void
 		l->timers[slot].gen = 1;
 	}
 	struct loop_timer *t = &l->timers[slot];
-	t->when = l->now + (delay_ms > 0 ? delay_ms : 0);
+	/* Fresh time: a timer added outside a callback (or after a long one)
+	 * must not count from the start of the turn. */
+	t->when = time_mono_ms() + (delay_ms > 0 ? delay_ms : 0);
 	t->fn = fn;
 	t->arg = arg;
 	t->heap_idx = (int)l->heap_len;

@@ -113,7 +113,7 @@ void batch_encode(const struct sample *v, size_t n, struct buf *out, int64_t *ma
 	buf_append(out, &base, 8);
 	for (size_t i = 0; i < n; i++) {
 		put_uvarint(out, (uint64_t)v[i].series);
-		int64_t d = v[i].ts - base;
+		int64_t d = (int64_t)((uint64_t)v[i].ts - (uint64_t)base);
 		put_uvarint(out, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63)); /* zigzag */
 		buf_append(out, &v[i].value, 8);
 		if (v[i].ts > mx)
@@ -149,7 +149,9 @@ int batch_decode(const void *data, size_t len, struct sample **out, size_t *n)
 		p += 8;
 		if (*n == cap)
 			*out = xrealloc(*out, (cap *= 2) * sizeof **out);
-		(*out)[(*n)++] = (struct sample){ (int64_t)series, base + d, v };
+		/* Wrapping add: a damaged blob may hold any bits. */
+		int64_t ts = (int64_t)((uint64_t)base + (uint64_t)d);
+		(*out)[(*n)++] = (struct sample){ (int64_t)series, ts, v };
 	}
 	return 0;
 }

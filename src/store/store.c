@@ -75,7 +75,9 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
 	/* WAL: readers (fleetop history) never block the collector; NORMAL
 	 * sync keeps every commit across a process crash (not a power cut). */
 	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-		       "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8192;", err) < 0 ||
+		       "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8192;"
+		       /* Debian builds SQLite to zero deleted pages; pruning need not. */
+		       "PRAGMA secure_delete=OFF;", err) < 0 ||
 	    store_schema(s->db, path, err) < 0 ||
 	    prepare(s, "INSERT INTO recent(max_ts, data) VALUES(?,?)", &s->ins_recent, err) < 0 ||
 	    prepare(s, "INSERT INTO series(host, metric) VALUES(?,?)", &s->ins_series, err) < 0 ||
