@@ -48,7 +48,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(commands[i]->name, name))
 			return commands[i]->run(argc - 1, argv + 1);
-	fprintf(stderr, "fleetop: '%s' is not a command\n", name);
-	usage(stderr);
+	fprintf(stderr, "fleetop: '%s' is not a command; see 'fleetop --help'\n", name);
 	return EXIT_USAGE;
 }
