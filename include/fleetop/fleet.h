@@ -36,6 +36,31 @@ struct metric_value {
 	double value;
 };
 
+/* The in-memory model the console draws: the last HOST_RING_LEN values of
+ * the metrics shown as sparklines, one per sample. Fed by host_set_metric. */
+enum ring_metric {
+	RING_CPU,     /* cpu.util */
+	RING_MEM,     /* mem.used_pct */
+	RING_DISK,    /* disk.used_pct */
+	RING_NET_RX,  /* net.rx_bps */
+	RING_NET_TX,  /* net.tx_bps */
+	RING_PLAYERS, /* game.players */
+	RING_TPS,     /* game.tps */
+	RING_COUNT
+};
+#define HOST_RING_LEN 120
+struct host_ring {
+	float v[HOST_RING_LEN];
+	uint16_t head, count;
+};
+struct host;
+const char *ring_metric_name(enum ring_metric m);
+/* Copies up to max values, oldest first; returns how many. */
+int host_ring_read(const struct host *h, enum ring_metric m, float *out, int max);
+/* Bumped by every host_set_metric and host_set_state: the console redraws
+ * only when it moved. */
+uint64_t fleet_generation(void);
+
 struct host {
 	uint32_t id;            /* index in fleet.hosts */
 	char *name;             /* inventory name */
@@ -58,6 +83,7 @@ struct host {
 	int64_t last_sample_ms; /* wall */
 	struct metric_value *metrics; /* latest value of each metric */
 	size_t nmetrics;
+	struct host_ring *rings;      /* RING_COUNT of them once a ring metric arrives */
 };
 
 struct group {

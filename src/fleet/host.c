@@ -113,6 +113,7 @@ void fleet_free(struct fleet *f)
 		for (size_t m = 0; m < h->nmetrics; m++)
 			free(h->metrics[m].name);
 		free(h->metrics);
+		free(h->rings);
 	}
 	free(f->hosts);
 	for (size_t i = 0; i < f->ngroups; i++) {
@@ -216,8 +217,58 @@ static size_t metric_pos(const struct host *h, const char *name, bool *found)
 	return lo;
 }
 
+static uint64_t generation;
+
+uint64_t fleet_generation(void)
+{
+	return generation;
+}
+
+static const char *const ring_names[RING_COUNT] = {
+	"cpu.util", "mem.used_pct", "disk.used_pct", "net.rx_bps", "net.tx_bps", "game.players",
+	"game.tps",
+};
+
+const char *ring_metric_name(enum ring_metric m)
+{
+	return m < RING_COUNT ? ring_names[m] : "?";
+}
+
+static void ring_push(struct host *h, const char *name, double value)
+{
+	/* Ring metrics all start with c, m, d, n or g: most names stop here. */
+	if (!strchr("cmdng", name[0]))
+		return;
+	for (int m = 0; m < RING_COUNT; m++) {
+		if (strcmp(name, ring_names[m]) != 0)
+			continue;
+		if (!h->rings)
+			h->rings = xcalloc(RING_COUNT, sizeof *h->rings);
+		struct host_ring *r = &h->rings[m];
+		r->v[r->head] = (float)value;
+		r->head = (uint16_t)((r->head + 1) % HOST_RING_LEN);
+		if (r->count < HOST_RING_LEN)
+			r->count++;
+		return;
+	}
+}
+
+int host_ring_read(const struct host *h, enum ring_metric m, float *out, int max)
+{
+	if (!h->rings || m >= RING_COUNT)
+		return 0;
+	const struct host_ring *r = &h->rings[m];
+	int n = r->count < max ? r->count : max;
+	int start = (r->head - n + HOST_RING_LEN) % HOST_RING_LEN;
+	for (int i = 0; i < n; i++)
+		out[i] = r->v[(start + i) % HOST_RING_LEN];
+	return n;
+}
+
 void host_set_metric(struct host *h, const char *name, double value)
 {
+	generation++;
+	ring_push(h, name, value);
 	bool found;
 	size_t i = metric_pos(h, name, &found);
 	if (!found) {
@@ -244,6 +295,7 @@ bool host_get_metric(const struct host *h, const char *name, double *value)
 void host_set_state(struct host *h, enum host_state state, enum host_fault fault,
 		    const char *fmt, ...)
 {
+	generation++;
 	if (h->state != state || h->state_since_ms == 0)
 		h->state_since_ms = time_wall_ms();
 	h->state = state;

@@ -1,0 +1,77 @@
+/* The fleet view: which hosts the fleet pane shows, in what order, grouped
+ * how, which are marked. Pure logic, no drawing: filter, sort, group. */
+#ifndef FLEETOP_TUI_VIEW_H
+#define FLEETOP_TUI_VIEW_H
+
+#include "fleetop/fleet.h"
+
+enum view_col {
+	COL_HOST,
+	COL_GROUP,
+	COL_STATE,
+	COL_CPU,
+	COL_RAM,
+	COL_DISK,
+	COL_NET,     /* rx + tx */
+	COL_PLAYERS,
+	COL_TPS,
+	COL_ALERT,
+	COL_COUNT
+};
+const char *view_col_name(enum view_col c); /* "host", "cpu" ... */
+int view_col_parse(const char *name);       /* -1 if unknown */
+
+/* A filter is terms separated by spaces, all of which must match:
+ *   text          host name contains text (case-insensitive)
+ *   @group        host is in group
+ *   state:up|down|connecting|unknown
+ *   METRIC OP N   OP one of > >= < <= = !=, METRIC a column name (cpu,
+ *                 ram, disk, net, players, tps) or any metric name
+ *                 (e.g. load.1>4); N may carry K/M/G
+ *   !term         negates a term
+ * An empty filter matches every host. Errors say which term and why. */
+struct view_filter;
+int view_filter_parse(const char *text, struct view_filter **out, struct error *err);
+bool view_filter_match(const struct view_filter *f, const struct host *h);
+void view_filter_free(struct view_filter *f);
+
+enum view_row_kind { ROW_GROUP, ROW_HOST };
+struct view_row {
+	enum view_row_kind kind;
+	struct host *host;  /* ROW_HOST */
+	const char *group;  /* ROW_GROUP: its name; ROW_HOST: the group it is listed under */
+	int count;          /* ROW_GROUP: hosts in it after filtering */
+	bool collapsed;     /* ROW_GROUP */
+};
+
+struct fleet_view {
+	struct fleet *fleet;
+	struct view_filter *filter; /* NULL: all */
+	char *filter_text;
+	enum view_col sort;
+	bool sort_desc;
+	bool grouped;               /* rows under group headers */
+	char **collapsed;           /* collapsed group names */
+	size_t ncollapsed;
+	unsigned char *marked;      /* by host id */
+	struct view_row *rows;
+	size_t nrows, caprows;
+	size_t nshown;              /* hosts that pass the filter */
+};
+
+void view_init(struct fleet_view *v, struct fleet *f);
+void view_free(struct fleet_view *v);
+/* Sets the filter; on error keeps the old one. */
+int view_set_filter(struct fleet_view *v, const char *text, struct error *err);
+/* Rebuilds rows from the fleet: filter, sort (ties by name), group. With
+ * grouping, a host is listed under its first group (inventory order);
+ * hosts with no group under "ungrouped". Groups in inventory order. */
+void view_rebuild(struct fleet_view *v);
+void view_toggle_collapse(struct fleet_view *v, const char *group);
+/* The value a column sorts by (NAN when none). */
+double view_sort_value(const struct host *h, enum view_col c);
+void view_mark(struct fleet_view *v, struct host *h, bool on);
+void view_mark_shown(struct fleet_view *v, bool on); /* every host passing the filter */
+size_t view_marked_count(const struct fleet_view *v);
+
+#endif
