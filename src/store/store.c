@@ -326,25 +326,15 @@ static int query_raw(struct store *s, int64_t series, int64_t from, int64_t to,
 		free(v);
 	}
 	sqlite3_finalize(st);
-	/* Not yet compacted: the batches in `recent` (the last minute or two). */
-	if (sqlite3_prepare_v2(s->db, "SELECT data FROM recent WHERE max_ts >= ?", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return store_sqlite_error(s, "reading history", err);
-	sqlite3_bind_int64(st, 1, from);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct sample *v = NULL;
-		size_t nv = 0;
-		if (batch_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &v,
-				 &nv) < 0)
-			continue;
-		for (size_t i = 0; i < nv; i++)
-			if (v[i].series == series && v[i].ts >= from && v[i].ts <= to &&
-			    v[i].ts >= s->compacted_until)
-				points_push(pts, n, cap, (struct store_point){ v[i].ts, v[i].value,
-									 v[i].value, v[i].value });
-		free(v);
+	/* Not yet compacted: held in memory (loaded from `recent` at open), so
+	 * reading the live minutes costs this series' samples only. */
+	if (series >= 0 && (size_t)series < s->nbufs) {
+		const struct series_buf *b = &s->bufs[series];
+		for (size_t i = 0; i < b->n; i++)
+			if (b->v[i].ts >= from && b->v[i].ts <= to)
+				points_push(pts, n, cap, (struct store_point){ b->v[i].ts, b->v[i].value,
+									 b->v[i].value, b->v[i].value });
 	}
-	sqlite3_finalize(st);
 	return 0;
 }
 
