@@ -1,0 +1,199 @@
+/* `fleetop sim`: runs the simulated fleet in the foreground until SIGINT
+ * or SIGTERM. Signals reach the loop through a self-pipe, so shutdown
+ * happens between callbacks, never inside one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "sim_private.h"
+
+static int sig_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+	if (write(sig_pipe[1], &c, 1) < 0) {
+		/* The pipe is full: a stop is already on its way. */
+	}
+	errno = saved;
+}
+
+static void on_sig_pipe(struct loop *loop, int fd, int events, void *arg)
+{
+	unsigned char c;
+	(void)events, (void)arg;
+	while (read(fd, &c, 1) > 0)
+		;
+	loop_stop(loop);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fleetop sim [--hosts N] [--dir DIR] [--port P] [--addr A] [--spread]\n"
+		   "                  [--time-scale X] [--seed S] [--flap-every SEC] [--flap-down SEC]\n"
+		   "  Plays N Linux game-server hosts over SSH on loopback, for the console to watch.\n"
+		   "  --hosts N        how many hosts (default 24)\n"
+		   "  --dir DIR        keys, inventory and settings (default $FLEETOP_HOME/sim or ./fleetop-sim)\n"
+		   "  --port P         first port (default 22000); host i listens on P+i\n"
+		   "  --addr A         address to listen on (default 127.0.0.1)\n"
+		   "  --spread         host i on 127.0.<1+i/250>.<1+i%%250>, all on port P\n"
+		   "  --time-scale X   simulated seconds per real second for the daily cycle (default 1)\n"
+		   "  --seed S         which fleet (default 1)\n"
+		   "  --flap-every SEC one host drops off every SEC seconds (default 300; 0: never)\n"
+		   "  --flap-down SEC  for SEC seconds (default 20)\n");
+}
+
+/* "--name VALUE" or "--name=VALUE": the value, advancing *i; NULL if absent. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] != '\0' || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void raise_nofile(void)
+{
+	/* A thousand hosts need a thousand listening sockets before anyone
+	 * connects. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int sim_main(int argc, char **argv)
+{
+	struct sim_opts o = { .nhosts = 24, .port = 22000, .addr = "127.0.0.1", .time_scale = 1,
+			      .seed = 1 };
+	char *dir = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		long n;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			free(dir);
+			return 0;
+		} else if (strcmp(a, "--spread") == 0) {
+			o.spread_addrs = true;
+		} else if ((v = opt_value(argc, argv, &i, "--hosts"))) {
+			if (!parse_long(v, 1, 60000, &n))
+				goto bad_value;
+			o.nhosts = (int)n;
+		} else if ((v = opt_value(argc, argv, &i, "--dir"))) {
+			free(dir);
+			dir = xstrdup(v);
+		} else if ((v = opt_value(argc, argv, &i, "--port"))) {
+			if (!parse_long(v, 1, 65535, &n))
+				goto bad_value;
+			o.port = (int)n;
+		} else if ((v = opt_value(argc, argv, &i, "--addr"))) {
+			o.addr = v;
+		} else if ((v = opt_value(argc, argv, &i, "--time-scale"))) {
+			char *end;
+			o.time_scale = strtod(v, &end);
+			if (end == v || *end || !(o.time_scale > 0) || o.time_scale > 1e6)
+				goto bad_value;
+		} else if ((v = opt_value(argc, argv, &i, "--seed"))) {
+			char *end;
+			errno = 0;
+			o.seed = strtoull(v, &end, 10);
+			if (errno || end == v || *end)
+				goto bad_value;
+		} else if ((v = opt_value(argc, argv, &i, "--flap-every"))) {
+			if (!parse_long(v, 0, 86400 * 365, &n))
+				goto bad_value;
+			o.flap_every_s = n == 0 ? -1 : (int)n;
+		} else if ((v = opt_value(argc, argv, &i, "--flap-down"))) {
+			if (!parse_long(v, 1, 86400 * 365, &n))
+				goto bad_value;
+			o.flap_down_s = (int)n;
+		} else {
+			fprintf(stderr, "fleetop sim: unknown option %s\n", a);
+			usage(stderr);
+			free(dir);
+			return 2;
+		}
+		continue;
+bad_value:
+		fprintf(stderr, "fleetop sim: bad value for %s\n", a);
+		free(dir);
+		return 2;
+	}
+	if (!dir) {
+		const char *home = getenv("FLEETOP_HOME");
+		dir = home && *home ? xasprintf("%s/sim", home) : xstrdup("./fleetop-sim");
+	}
+	o.dir = dir;
+
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	struct loop *loop = loop_new();
+	if (!loop || pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		fprintf(stderr, "fleetop sim: cannot set up the event loop: %s\n", strerror(errno));
+		loop_free(loop);
+		free(dir);
+		return 1;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	loop_fd_add(loop, sig_pipe[0], LOOP_READ, on_sig_pipe, NULL);
+
+	struct sim *s = NULL;
+	struct error err = { "" };
+	int rc = 0;
+	if (sim_start(loop, &o, &s, &err) < 0) {
+		fprintf(stderr, "fleetop sim: %s\n", err.msg);
+		rc = 1;
+	} else {
+		if (o.spread_addrs)
+			printf("fleetop sim: %d hosts on %s-%s:%d, inventory %s/fleet.conf\n", o.nhosts,
+			       sim_host_addr(s, 0), sim_host_addr(s, o.nhosts - 1), o.port, dir);
+		else
+			printf("fleetop sim: %d hosts on %s:%d-%d, inventory %s/fleet.conf\n", o.nhosts,
+			       o.addr, o.port, o.port + o.nhosts - 1, dir);
+		fflush(stdout);
+		if (s->leak_host >= 0)
+			log_info("sim: %s leaks memory until its game restarts", s->hosts[s->leak_host].name);
+		if (s->disk_host >= 0)
+			log_info("sim: %s fills a disk until a cleanup", s->hosts[s->disk_host].name);
+		if (s->flap_host >= 0)
+			log_info("sim: %s drops off for %ds every %ds", s->hosts[s->flap_host].name,
+				 s->flap_down_s, s->flap_every_s);
+		loop_run(loop);
+		sim_stop(s);
+	}
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	loop_fd_del(loop, sig_pipe[0]);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	sig_pipe[0] = sig_pipe[1] = -1;
+	loop_free(loop);
+	free(dir);
+	return rc;
+}

@@ -1,0 +1,105 @@
+/* sim internals shared by its files: the fleet, its hosts, and the
+ * interfaces between the SSH plumbing (server.c), the built-in shell
+ * (shell.c), the files on disk (files.c, keys.c) and the model. */
+#ifndef SIM_PRIVATE_H
+#define SIM_PRIVATE_H
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "fleetop/core.h"
+#include "fleetop/loop.h"
+#include "fleetop/sim.h"
+#include "model.h"
+
+struct sim_conn;
+
+/* A file written on a simulated host (`cat > f`, `echo x > f`), kept in
+ * memory so config deploys and bulk runs have something to act on. */
+struct vfs_file {
+	char *path;
+	struct buf data;
+};
+#define VFS_MAX_FILES 64
+#define VFS_MAX_BYTES (8u << 20)
+
+struct sim_host {
+	struct sim *sim;
+	int idx;
+	char name[32];
+	const char *group;
+	enum sim_game game;
+	char addr[48];
+	int port;
+	char *key_path;
+	char *pubkey_b64;  /* host key, for known_hosts */
+	ssh_bind bind;
+	int listen_fd;     /* -1 while down */
+	bool down;         /* dropped off the network for now */
+	uint64_t relisten_timer;
+	struct sim_conn *conns;
+	int nconns;
+	struct vfs_file *files;
+	int nfiles;
+	struct model_host model;
+};
+
+struct sim {
+	struct loop *loop;
+	char *dir;
+	char *addr;
+	int port;
+	uint64_t seed;
+	int flap_every_s, flap_down_s;
+	struct model_clock clock;
+	struct sim_host *hosts;
+	int nhosts;
+	ssh_key *authorized; /* client keys allowed in */
+	int nauthorized;
+	int leak_host, disk_host, flap_host; /* -1: none */
+	uint64_t flap_timer;
+};
+
+/* The host's model brought up to the loop's now. */
+struct model_host *sim_host_model(struct sim_host *h);
+/* Wall-clock seconds now (for btime, uptime's clock). */
+double sim_wall_now(const struct sim *s);
+
+/* keys.c: loads or creates the client key and the host keys. */
+int sim_keys_load(struct sim *s, struct error *err);
+
+/* files.c: fleet.conf, known_hosts, fleetop.conf. */
+int sim_files_write(struct sim *s, struct error *err);
+
+/* server.c: listening and serving SSH. */
+int sim_host_listen(struct sim_host *h, struct error *err);
+void sim_host_unlisten(struct sim_host *h);
+/* Drops every session of h (the host went away). */
+void sim_host_drop_conns(struct sim_host *h);
+/* Frees what sim_host_drop_conns left for the loop to reap. */
+void sim_host_reap_all(struct sim_host *h);
+
+/* shell.c: the built-in command set. */
+struct sim_shell;
+enum sh_wait { SH_DONE, SH_SLEEP, SH_STDIN };
+struct sh_io {
+	struct buf *out, *err; /* what goes back on the channel */
+	struct buf *in;        /* stdin received so far; the shell consumes it */
+	bool in_eof;
+};
+struct sim_shell *shell_new(struct sim_host *h, const char *user, const char *command);
+/* Runs until every command is done or one must wait: SH_SLEEP sets
+ * *sleep_ms (call again when it is over), SH_STDIN waits for more input
+ * or EOF. */
+enum sh_wait shell_run(struct sim_shell *sh, struct sh_io *io, int64_t *sleep_ms);
+int shell_status(const struct sim_shell *sh);
+void shell_free(struct sim_shell *sh);
+void vfs_free_all(struct sim_host *h);
+
+/* Words of a command line as sh would split them (quotes, backslashes);
+ * stops at the first operator. Returns argc, or -1 on a syntax error.
+ * Caller frees argv with words_free. */
+int shell_words(const char *line, char ***argv);
+void words_free(char **argv, int argc);
+
+#endif
