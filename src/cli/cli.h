@@ -21,8 +21,8 @@ struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 };
-extern const struct command cmd_hosts, cmd_check, cmd_status, cmd_history, cmd_collect,
-	cmd_sim, cmd_demo;
+extern const struct command cmd_console, cmd_hosts, cmd_check, cmd_status, cmd_history,
+	cmd_collect, cmd_sim, cmd_demo;
 
 /* Prints "fleetop: msg" to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) FT_PRINTF(1, 2);
@@ -66,5 +66,11 @@ struct common_opts {
 	bool json;
 	int64_t timeout_ms;
 };
+
+struct tui_opts;
+/* cmd_console.c: the console on an opened engine; console_option takes
+ * --read-only, -T/--theme and --ascii. */
+int console_run_engine(struct engine *e, const char *title, const struct tui_opts *to);
+int console_option(int opt, const char *arg, struct tui_opts *to);
 
 #endif

@@ -12,10 +12,13 @@
 #include <unistd.h>
 
 #include "fleetop/sim.h"
+#include "fleetop/tui.h"
 #include "options.h"
 #include "report.h"
 
-enum { OPT_HOSTS = OPT_FIRST_PRIVATE, OPT_DURATION, OPT_PORT, OPT_SCALE };
+enum { OPT_HOSTS = OPT_FIRST_PRIVATE, OPT_DURATION, OPT_PORT, OPT_SCALE, OPT_TEXT };
+/* Shared with console (cmd_console.c). */
+enum { OPT_READ_ONLY = OPT_FIRST_PRIVATE + 10, OPT_ASCII };
 
 /* Runs the simulator; reports "ok" or the error on ready_fd. */
 static void sim_child(int ready_fd, const char *dir, int nhosts, int port, double scale)
@@ -97,25 +100,40 @@ static int demo_run(int argc, char **argv)
 	int nhosts = 24, port = 22000;
 	int64_t duration = -1;
 	double scale = 60;
+	bool text = false;
+	struct tui_opts to = { 0 };
 	static const struct option longopts[] = {
 		{ "hosts", required_argument, NULL, OPT_HOSTS },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "time-scale", required_argument, NULL, OPT_SCALE },
+		{ "text", no_argument, NULL, OPT_TEXT },
+		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+		{ "theme", required_argument, NULL, 'T' },
+		{ "ascii", no_argument, NULL, OPT_ASCII },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int opt;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hT:", longopts, NULL)) != -1) {
 		char *end;
+		if (console_option(opt, optarg, &to) == 0)
+			continue;
 		switch (opt) {
+		case OPT_TEXT:
+			text = true;
+			break;
 		case 'h':
 			printf("usage: fleetop demo [options]\n"
 			       "Starts a simulated fleet on loopback and shows it live.\n"
 			       "      --hosts N         simulated hosts (default 24)\n"
 			       "      --port P          first port (default 22000)\n"
 			       "      --time-scale X    simulated seconds per second (default 60)\n"
-			       "      --duration DUR    stop after DUR\n");
+			       "      --duration DUR    stop after DUR (implies --text)\n"
+			       "      --text            a plain refreshing table instead of the console\n"
+			       "  -T, --theme NAME      console colour theme\n"
+			       "      --read-only       console without actions\n"
+			       "      --ascii           ASCII only\n");
 			return EXIT_OK;
 		case OPT_HOSTS:
 			nhosts = (int)strtol(optarg, &end, 10);
@@ -182,8 +200,12 @@ static int demo_run(int argc, char **argv)
 	struct engine e;
 	struct common_opts o = { 0 };
 	int rc = EXIT_OK;
+	bool console = !text && duration < 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	if (engine_open_common(&e, &o, NULL, ENGINE_STORE | ENGINE_COLLECT) < 0) {
 		rc = EXIT_USAGE;
+	} else if (console) {
+		rc = console_run_engine(&e, "fleetop demo", &to);
+		engine_close(&e);
 	} else {
 		struct live lv = { .e = &e, .on_tty = isatty(STDOUT_FILENO) };
 		if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tty) == 0) {

@@ -7,7 +7,7 @@
 #include "cli.h"
 
 static const struct command *const commands[] = {
-	&cmd_hosts, &cmd_check, &cmd_status, &cmd_history, &cmd_collect, &cmd_sim, &cmd_demo,
+	&cmd_console, &cmd_hosts, &cmd_check, &cmd_status, &cmd_history, &cmd_collect, &cmd_sim, &cmd_demo,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -32,10 +32,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	/* No command, or only options: the console. */
+	if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "-h") && strcmp(argv[1], "--help") &&
+			 strcmp(argv[1], "--version")))
+		return cmd_console.run(argc, argv);
 	const char *name = argv[1];
 	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
 		usage(stdout);

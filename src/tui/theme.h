@@ -48,17 +48,25 @@ struct theme_style {
 struct theme {
 	char name[64];
 	struct theme_style style[ROLE_COUNT];
+	bool set[ROLE_COUNT];  /* named in the file (the rest were inherited) */
+	char description[128]; /* [meta] description, or "" */
 };
 
+/* "pane-title" for ROLE_PANE_TITLE; theme_role_parse is the reverse (-1: unknown). */
 const char *theme_role_name(enum theme_role r);
+int theme_role_parse(const char *name);
 
 /* Parses a theme file's text: INI, one [colors] section with
  *   role = FG [on BG] [bold] [dim] [underline] [reverse] [italic]
  * colours as #rrggbb, a name (black red green yellow blue magenta cyan
- * white, bright-*), or `default`. Roles not named inherit `normal`.
+ * white, bright-*), or `default`; each part may be left out. An optional
+ * [meta] section holds `description = ...`. Roles not named, and the parts
+ * a role leaves out, take `normal`'s colours (never its attributes).
  * Errors name file:line. */
 int theme_parse(struct theme *t, const char *text, const char *name, struct error *err);
-/* Loads NAME (dirs searched in order for NAME.theme) or a path to a file. */
+/* Loads NAME (dirs searched in order for NAME.theme) or a path to a file
+ * (any value with a '/'). NAME `default` means default.theme if a dir has
+ * one, else dark; dark falls back to theme_builtin when no dir has it. */
 int theme_load(struct theme *t, const char *name_or_path, const char *const *dirs, int ndirs,
 	       struct error *err);
 /* Lists theme names found in dirs (caller frees each and the array). */

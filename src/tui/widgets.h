@@ -21,12 +21,20 @@ enum glyphs { GLYPHS_UTF8, GLYPHS_ASCII };
 size_t spark_render(const float *v, int n, double lo, double hi, int width, enum glyphs g,
 		    char *out, size_t size);
 
+/* Largest canvas graph_render draws (cells); bigger ones are cut to it.
+ * The dot bitmap lives on the stack, so rendering is reentrant and does
+ * not allocate. */
+#define GRAPH_MAX_W 512
+#define GRAPH_MAX_H 128
+
 /* A graph of points (t[i], v[i]) on a canvas of w×h cells covering time
  * [t0, t1] and values [lo, hi]. UTF-8: braille, each cell 2×4 dots, points
  * joined by lines; ASCII: one '*' per column at the value. Points outside
  * the time range are dropped; values are clamped. rows[0] is the top row;
  * each rows[r] must hold at least w*3+1 bytes (braille is 3 bytes a cell).
- * Gaps in time longer than max_gap are not joined (a host that was down). */
+ * Gaps in time longer than max_gap are not joined (a host that was down);
+ * max_gap <= 0 joins every pair. NaN values are not drawn and break the
+ * line. Cells without dots are spaces (clean copy/paste and captures). */
 void graph_render(const int64_t *t, const double *v, int n, int64_t t0, int64_t t1, double lo,
 		  double hi, int64_t max_gap, int w, int h, enum glyphs g, char **rows);
 
@@ -35,16 +43,23 @@ void graph_render(const int64_t *t, const double *v, int n, int64_t t0, int64_t 
  * not far from 0. */
 void axis_nice(double min, double max, double *lo, double *hi);
 
-/* Short human values: 94 / 94.5 / 3.1K / 5.2M / 1.2G (binary for bytes
- * when `bytes`), fitting in `width` columns (at most 6 used). */
+/* Short human values of at most 6 columns: 94 / 94.5 / 0.3 / -12.
+ * bytes: 1024-based with K M G T P (3.1K, 5.2M, 1.2G);
+ * otherwise 1000-based with k M G T P (3.1k, 5.2M, 1.2G).
+ * One decimal below 10 of a unit, none above; NaN is "-".
+ * Returns out (always NUL-terminated when size > 0). */
 const char *fmt_value(double v, bool bytes, char *out, size_t size);
-/* Durations: 45s, 12m, 3h05m, 2d04h. */
+/* Durations, truncated: 450ms, 45s, 12m, 3h05m, 2d04h (negative: "-"). */
 const char *fmt_duration(int64_t ms, char *out, size_t size);
-/* Relative time labels for an axis: "-1h", "-30m", "now". */
+/* Relative time labels for an axis, ms being how long ago: "now" (under
+ * a second), "-45s", "-30m", "-1h", "-1h30m", "-2d"; the future gets "+". */
 const char *fmt_ago(int64_t ms, char *out, size_t size);
 
 /* Display width in terminal columns of a UTF-8 string (wcwidth), and a
- * copy cut to at most `cols` columns (adding "…" / "~" when cut). */
+ * copy cut to at most `cols` columns (adding "…" / "~" when cut), never
+ * splitting a character. A byte that is not valid UTF-8 counts one column
+ * and is copied as '?', so the terminal never gets a broken sequence.
+ * utf8_fit returns the length written in bytes. */
 int utf8_width(const char *s);
 size_t utf8_fit(const char *s, int cols, enum glyphs g, char *out, size_t size);
 

@@ -1,0 +1,85 @@
+/* fleetop [console]: the console on the configured fleet. */
+#include <stdlib.h>
+
+#include "fleetop/tui.h"
+#include "options.h"
+
+enum { OPT_READ_ONLY = OPT_FIRST_PRIVATE + 10, OPT_ASCII };
+
+int console_parse(int argc, char **argv, struct common_opts *o, struct tui_opts *to);
+
+/* Options shared with demo: --read-only, -T/--theme, --ascii. */
+int console_option(int opt, const char *arg, struct tui_opts *to)
+{
+	switch (opt) {
+	case OPT_READ_ONLY:
+		to->read_only = true;
+		return 0;
+	case 'T':
+		to->theme = arg;
+		return 0;
+	case OPT_ASCII:
+		to->ascii = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int console_run_engine(struct engine *e, const char *title, const struct tui_opts *to)
+{
+	struct tui_ctx ctx = { .loop = e->loop, .fleet = &e->fleet, .store = e->store,
+			       .settings = &e->settings, .title = title };
+	for (size_t i = 0; i < e->fleet.nhosts; i++)
+		if (e->selected[i])
+			ssh_pool_connect(e->pool, &e->fleet.hosts[i]);
+	struct error err;
+	if (tui_run(&ctx, to, &err) < 0) {
+		fprintf(stderr, "fleetop: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static int console_run(int argc, char **argv)
+{
+	struct common_opts o = { 0 };
+	struct tui_opts to = { 0 };
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+		{ "theme", required_argument, NULL, 'T' },
+		{ "ascii", no_argument, NULL, OPT_ASCII },
+		{ 0 },
+	};
+	int opt;
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "T:", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			printf("usage: fleetop [console] [options] [SELECTION]\n"
+			       "Opens the console on the fleet (all hosts, or the selection).\n"
+			       "  -T, --theme NAME      colour theme (dark, light, high-contrast, monochrome)\n"
+			       "      --read-only       no actions (wall screens)\n"
+			       "      --ascii           ASCII only, no UTF-8 glyphs\n" COMMON_HELP);
+			return EXIT_OK;
+		}
+		if (console_option(opt, optarg, &to) == 0)
+			continue;
+		int rc = common_option(opt, optarg, &o);
+		if (rc == EXIT_USAGE)
+			return rc;
+		if (rc < 0)
+			return cli_usage_error("try 'fleetop console --help'");
+	}
+	struct engine e;
+	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
+			       ENGINE_STORE | ENGINE_COLLECT) < 0)
+		return EXIT_USAGE;
+	if (o.timeout_ms)
+		e.settings.connect_timeout_ms = o.timeout_ms;
+	int rc = console_run_engine(&e, "fleetop", &to);
+	engine_close(&e);
+	return rc;
+}
+
+const struct command cmd_console = { "console", console_run,
+				     "the console (what plain 'fleetop' opens)" };

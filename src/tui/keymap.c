@@ -1,0 +1,125 @@
+/* The one keymap: the keys, what they do, and the help text. Help is drawn
+ * from this table, so it can never disagree with the keys. */
+#include <string.h>
+
+#include "tui_private.h"
+
+#define CTRL(c) ((c) & 0x1f)
+
+const struct keybind keymap[] = {
+	{ '?', "?", ACT_HELP, "help (this screen)", false },
+	{ KEY_F(1), "F1", ACT_HELP, "help", false },
+	{ 'q', "q", ACT_QUIT, "quit", false },
+	{ KEY_F(10), "F10", ACT_QUIT, "quit", false },
+	{ 27, "Esc", ACT_BACK, "back: close help, prompt or host view", false },
+	{ ':', ":", ACT_COMMAND, "command line (Tab completes, Up/Down history)", false },
+	{ '/', "/", ACT_FILTER, "filter hosts: text @group state:down cpu>80", false },
+	{ KEY_F(3), "F3", ACT_FILTER, "search / filter", false },
+	{ KEY_F(4), "F4", ACT_FILTER, "filter", false },
+	{ '\t', "Tab", ACT_NEXT_PANE, "next pane", false },
+	{ '>', ">", ACT_SORT_NEXT, "sort by the next column", false },
+	{ '<', "<", ACT_SORT_PREV, "sort by the previous column", false },
+	{ KEY_F(6), "F6", ACT_SORT_NEXT, "sort by the next column", false },
+	{ 'r', "r", ACT_SORT_REVERSE, "reverse the sort", false },
+	{ 'g', "g", ACT_GROUP, "group rows by inventory group (on/off)", false },
+	{ KEY_F(5), "F5", ACT_GROUP, "group by inventory group", false },
+	{ ' ', "Space", ACT_MARK, "mark/unmark host (on a group row: fold/unfold)", true },
+	{ 'a', "a", ACT_MARK_ALL, "mark every host shown", true },
+	{ 'u', "u", ACT_CLEAR_MARKS, "clear marks", true },
+	{ '\n', "Enter", ACT_OPEN, "open the host's graphs", false },
+	{ 't', "t", ACT_THEME_NEXT, "next theme", false },
+	{ 'A', "A", ACT_TOGGLE_ALERTS, "show/hide the alerts pane", false },
+	{ 'O', "O", ACT_TOGGLE_OPS, "show/hide the ops pane", false },
+	{ 'H', "H", ACT_TOGGLE_HOST, "show/hide the host pane beside the fleet", false },
+	{ CTRL('l'), "^L", ACT_REDRAW, "redraw the screen", false },
+	{ KEY_F(2), "F2", ACT_SETUP, "setup: panes, columns, theme (via :)", false },
+	{ KEY_F(7), "F7", ACT_RUN, "run a command on marked hosts", true },
+	{ KEY_F(8), "F8", ACT_CONFIGS, "server configs", true },
+	{ KEY_F(9), "F9", ACT_ALERTS, "alerts pane", false },
+};
+const size_t nkeymap = sizeof keymap / sizeof keymap[0];
+
+/* Keys each pane handles itself (movement); listed in help too. */
+static const struct {
+	const char *keys, *help;
+} pane_keys[] = {
+	{ "Up/Down j/k", "move the cursor (fleet); scroll graphs (host)" },
+	{ "PgUp/PgDn Home/End", "page; first/last row" },
+	{ "Left/Right", "fold/unfold the group under the cursor" },
+	{ "1 2 3 4", "host graphs over 5m, 1h, 24h, 7d" },
+	{ "[ ]", "host graphs: back/forward in time by half the range" },
+	{ "mouse", "click selects a row or a pane, wheel scrolls" },
+};
+
+enum action keymap_lookup(int key)
+{
+	if (key == KEY_ENTER || key == '\r')
+		key = '\n';
+	for (size_t i = 0; i < nkeymap; i++)
+		if (keymap[i].key == key)
+			return keymap[i].action;
+	return ACT_NONE;
+}
+
+void help_draw(struct tui *t)
+{
+	int w = COLS > 84 ? 80 : COLS - 4, h = LINES - 4;
+	if (w < 20 || h < 5)
+		return;
+	int y0 = 2, x0 = (COLS - w) / 2;
+	struct pane frame = { .y = y0, .x = x0, .h = h, .w = w };
+	for (int i = 0; i < h; i++)
+		draw_fill(t, y0 + i, x0, w, ROLE_NORMAL);
+	draw_frame(t, &frame, "Help · Esc closes", true);
+	int y = y0 + 1;
+	for (size_t i = 0; i < nkeymap && y < y0 + h - 1; i++) {
+		/* One line per action: the keys that do it, together. */
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen |= keymap[j].action == keymap[i].action;
+		if (seen)
+			continue;
+		char keys[64] = "";
+		for (size_t j = i; j < nkeymap; j++)
+			if (keymap[j].action == keymap[i].action) {
+				if (keys[0])
+					strncat(keys, " ", sizeof keys - strlen(keys) - 1);
+				strncat(keys, keymap[j].name, sizeof keys - strlen(keys) - 1);
+			}
+		draw_text(t, y, x0 + 2, 18, ROLE_KEY, keys);
+		char text[160];
+		snprintf(text, sizeof text, "%s%s", keymap[i].help,
+			 keymap[i].changes && t->opts.read_only ? " (off: read-only)" : "");
+		draw_text(t, y, x0 + 21, w - 23, ROLE_NORMAL, text);
+		y++;
+	}
+	for (size_t i = 0; i < sizeof pane_keys / sizeof pane_keys[0] && y < y0 + h - 1; i++, y++) {
+		draw_text(t, y, x0 + 2, 18, ROLE_KEY, pane_keys[i].keys);
+		draw_text(t, y, x0 + 21, w - 23, ROLE_NORMAL, pane_keys[i].help);
+	}
+	if (y < y0 + h - 1)
+		draw_text(t, y, x0 + 2, w - 4, ROLE_DIM,
+			  "Commands after ':' — help, quit, filter, sort, group, theme, host, range, "
+			  "columns, panes, mark, unmark, save");
+}
+
+void fkeys_draw(struct tui *t, int y)
+{
+	static const struct {
+		int fkey;
+		const char *label;
+	} bar[] = {
+		{ 1, "Help" }, { 2, "Setup" }, { 3, "Search" }, { 4, "Filter" }, { 5, "Group" },
+		{ 6, "Sort" }, { 7, "Run" }, { 8, "Configs" }, { 9, "Alerts" }, { 10, "Quit" },
+	};
+	draw_fill(t, y, 0, COLS, ROLE_STATUSBAR);
+	int x = 0;
+	for (size_t i = 0; i < sizeof bar / sizeof bar[0] && x < COLS; i++) {
+		char k[8];
+		snprintf(k, sizeof k, "F%d", bar[i].fkey);
+		draw_text(t, y, x, COLS - x, ROLE_KEY, k);
+		x += (int)strlen(k);
+		draw_text(t, y, x, COLS - x, ROLE_STATUSBAR, bar[i].label);
+		x += (int)strlen(bar[i].label) + 1;
+	}
+}

@@ -1,0 +1,576 @@
+/* The console's screen: ncurses on the engine's loop. Keys arrive as stdin
+ * readiness; data changes are noticed by a light timer comparing the
+ * fleet's generation, so an idle console sleeps in the loop's poll. The
+ * terminal is given back on quit, on SIGINT/SIGTERM (through the engine's
+ * loop_stop) and on a crash signal. */
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tui_private.h"
+
+#define TICK_MS 250
+
+static struct termios saved_termios;
+static bool have_termios;
+static int winch_fd = -1;
+
+/* Crash: put the terminal back with async-signal-safe calls only, then
+ * die of the same signal so the core dump and exit status stay true. */
+static void on_crash(int sig)
+{
+	static const char reset[] = "\033[?1000l\033[?1002l\033[?1006l\033[0m\033[?25h\033[?1049l\r\n";
+	if (write(STDOUT_FILENO, reset, sizeof reset - 1) < 0) {
+		/* nothing more can be done */
+	}
+	if (have_termios)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	if (winch_fd >= 0 && write(winch_fd, "w", 1) < 0) {
+		/* already pending */
+	}
+	errno = saved;
+}
+
+void tui_focus_host(struct tui *t, struct host *h)
+{
+	t->current = h;
+	struct pane *p = &t->panes[PANE_FLEET];
+	/* Make sure it is listed: clear a filter that hides it. */
+	bool listed = false;
+	for (size_t i = 0; i < t->view.nrows; i++)
+		listed |= t->view.rows[i].kind == ROW_HOST && t->view.rows[i].host == h;
+	if (!listed) {
+		struct error err;
+		view_set_filter(&t->view, "", &err);
+		if (t->view.grouped && h->ngroups) {
+			for (size_t i = 0; i < t->view.ncollapsed; i++)
+				if (!strcmp(t->view.collapsed[i], h->groups[0]))
+					view_toggle_collapse(&t->view, h->groups[0]);
+		}
+		view_rebuild(&t->view);
+	}
+	for (size_t i = 0; i < t->view.nrows; i++)
+		if (t->view.rows[i].kind == ROW_HOST && t->view.rows[i].host == h) {
+			struct { size_t cursor, top; uint32_t id; bool have; } *s = p->state;
+			if (s) {
+				s->cursor = i;
+				s->id = h->id;
+				s->have = true;
+			}
+		}
+	t->dirty = true;
+}
+
+static void draw_title(struct tui *t)
+{
+	struct fleet *f = t->ctx.fleet;
+	size_t up = 0, down = 0, problems = 0;
+	for (size_t i = 0; i < f->nhosts; i++) {
+		up += f->hosts[i].state == HOST_UP;
+		down += f->hosts[i].state == HOST_DOWN;
+		problems += f->hosts[i].state == HOST_DOWN || (f->hosts[i].state == HOST_UP && f->hosts[i].error[0]);
+	}
+	draw_fill(t, 0, 0, COLS, ROLE_TITLE);
+	char left[256], right[96], clock[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(clock, sizeof clock, "%H:%M:%S", &tm);
+	const char *dot = t->glyphs == GLYPHS_UTF8 ? "·" : "-";
+	snprintf(left, sizeof left, " %s  %zu hosts %s %zu groups %s %zu alerts    %zu up %s %zu down%s",
+		 t->ctx.title ? t->ctx.title : "fleetop", f->nhosts, dot, f->ngroups, dot, problems,
+		 up, dot, down, t->opts.read_only ? "   [read-only]" : "");
+	snprintf(right, sizeof right, "%s   ? help ", clock);
+	draw_text(t, 0, 0, COLS, ROLE_TITLE, left);
+	int rw = (int)strlen(right);
+	if (COLS - rw > utf8_width(left) + 1)
+		draw_text(t, 0, COLS - rw, rw, ROLE_TITLE, right);
+}
+
+void tui_redraw(struct tui *t)
+{
+	int64_t start = time_mono_ms();
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	(void)start;
+	if (LINES < 5 || COLS < 30) {
+		erase();
+		mvaddstr(0, 0, "fleetop: terminal too small");
+		wnoutrefresh(stdscr);
+		doupdate();
+		return;
+	}
+	view_rebuild(&t->view);
+	draw_title(t);
+	for (int i = 0; i < PANE_COUNT; i++)
+		if (t->panes[i].visible && t->panes[i].ops->draw)
+			t->panes[i].ops->draw(&t->panes[i], t);
+	int bottom = LINES - 1;
+	/* Rows the layout left (e.g. body too short for bottom panes). */
+	if (t->prompt != PROMPT_NONE) {
+		prompt_draw(t, bottom);
+	} else if (t->message[0]) {
+		draw_fill(t, bottom, 0, COLS, t->message_error ? ROLE_CRIT : ROLE_STATUSBAR);
+		draw_text(t, bottom, 1, COLS - 2, t->message_error ? ROLE_CRIT : ROLE_STATUSBAR,
+			  t->message);
+	} else {
+		fkeys_draw(t, bottom);
+	}
+	if (t->help)
+		help_draw(t);
+	if (t->prompt != PROMPT_NONE)
+		move(bottom, 1 + (int)t->cursor);
+	wnoutrefresh(stdscr);
+	doupdate();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t->frame_us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	t->dirty = false;
+}
+
+static void resize(struct tui *t)
+{
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+		resizeterm(ws.ws_row, ws.ws_col);
+	layout_compute(t);
+	clearok(curscr, TRUE);
+	t->dirty = true;
+}
+
+static void next_theme(struct tui *t)
+{
+	const char *dirs[4];
+	char *owned[4] = { 0 };
+	int nd = theme_dirs(t, dirs, owned, 4);
+	char **names = NULL;
+	int n = 0;
+	theme_list(dirs, nd, &names, &n);
+	for (int i = 0; i < 4; i++)
+		free(owned[i]);
+	if (n > 0) {
+		int next = 0;
+		for (int i = 0; i < n; i++)
+			if (!strcmp(names[i], t->theme.name))
+				next = (i + 1) % n;
+		struct error err;
+		if (theme_switch(t, names[next], &err) < 0)
+			tui_message(t, true, "%s", err.msg);
+		else
+			tui_message(t, false, "theme %s", t->theme.name);
+		prefs_save(t);
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static void cycle_focus(struct tui *t)
+{
+	for (int i = 1; i <= PANE_COUNT; i++) {
+		enum pane_id p = (enum pane_id)((t->focus + i) % PANE_COUNT);
+		if (t->panes[p].visible) {
+			t->focus = p;
+			break;
+		}
+	}
+	t->dirty = true;
+}
+
+static void do_action(struct tui *t, enum action a, int key)
+{
+	for (size_t i = 0; i < nkeymap; i++)
+		if (keymap[i].key == key && keymap[i].changes && t->opts.read_only) {
+			tui_message(t, true, "read-only console: %s is off", keymap[i].help);
+			return;
+		}
+	switch (a) {
+	case ACT_QUIT:
+		loop_stop(t->ctx.loop);
+		break;
+	case ACT_HELP:
+		t->help = true;
+		break;
+	case ACT_BACK:
+		if (t->zoom_host) {
+			t->zoom_host = false;
+			t->focus = PANE_FLEET;
+			layout_compute(t);
+		} else if (t->focus != PANE_FLEET) {
+			t->focus = PANE_FLEET;
+		} else if (t->view.filter_text && *t->view.filter_text) {
+			struct error err;
+			view_set_filter(&t->view, "", &err);
+		}
+		break;
+	case ACT_COMMAND:
+		prompt_open(t, PROMPT_COMMAND, "");
+		break;
+	case ACT_FILTER:
+		prompt_open(t, PROMPT_FILTER, t->view.filter_text);
+		break;
+	case ACT_NEXT_PANE:
+		cycle_focus(t);
+		break;
+	case ACT_SORT_NEXT:
+	case ACT_SORT_PREV: {
+		int c = (int)t->view.sort;
+		for (int i = 0; i < COL_COUNT; i++) {
+			c = (c + (a == ACT_SORT_NEXT ? 1 : COL_COUNT - 1)) % COL_COUNT;
+			if (c == COL_HOST || t->columns[c])
+				break;
+		}
+		t->view.sort = (enum view_col)c;
+		t->view.sort_desc = c != COL_HOST && c != COL_GROUP && c != COL_STATE;
+		tui_message(t, false, "sorted by %s", view_col_name(t->view.sort));
+		prefs_save(t);
+		break;
+	}
+	case ACT_SORT_REVERSE:
+		t->view.sort_desc = !t->view.sort_desc;
+		prefs_save(t);
+		break;
+	case ACT_GROUP:
+		t->view.grouped = !t->view.grouped;
+		prefs_save(t);
+		break;
+	case ACT_MARK_ALL:
+		view_mark_shown(&t->view, true);
+		tui_message(t, false, "%zu hosts marked", view_marked_count(&t->view));
+		break;
+	case ACT_CLEAR_MARKS:
+		for (size_t i = 0; i < t->ctx.fleet->nhosts; i++)
+			view_mark(&t->view, &t->ctx.fleet->hosts[i], false);
+		tui_message(t, false, "marks cleared");
+		break;
+	case ACT_OPEN:
+		if (!t->current)
+			break;
+		if (COLS >= 160 && t->show_host_side) {
+			t->focus = PANE_HOST;
+		} else {
+			t->zoom_host = true;
+			t->focus = PANE_HOST;
+			layout_compute(t);
+		}
+		break;
+	case ACT_THEME_NEXT:
+		next_theme(t);
+		break;
+	case ACT_TOGGLE_ALERTS:
+	case ACT_ALERTS:
+		t->show_alerts = !t->show_alerts;
+		layout_compute(t);
+		prefs_save(t);
+		break;
+	case ACT_TOGGLE_OPS:
+		t->show_ops = !t->show_ops;
+		layout_compute(t);
+		prefs_save(t);
+		break;
+	case ACT_TOGGLE_HOST:
+		t->show_host_side = !t->show_host_side;
+		layout_compute(t);
+		prefs_save(t);
+		if (COLS < 160 && t->show_host_side)
+			tui_message(t, false, "the host pane shows beside the fleet from 160 columns; "
+				    "Enter opens it here");
+		break;
+	case ACT_REDRAW:
+		clearok(curscr, TRUE);
+		break;
+	case ACT_SETUP:
+		prompt_open(t, PROMPT_COMMAND, "columns ");
+		tui_message(t, false, "columns, panes, theme, sort, group: Tab completes");
+		break;
+	case ACT_RUN:
+	case ACT_CONFIGS:
+		tui_message(t, true, "%s: not in this version yet; marks are kept for it",
+			    a == ACT_RUN ? "bulk run" : "config management");
+		break;
+	default:
+		break;
+	}
+	t->dirty = true;
+}
+
+static void on_mouse(struct tui *t)
+{
+	MEVENT ev;
+	if (getmouse(&ev) != OK)
+		return;
+	for (int i = 0; i < PANE_COUNT; i++) {
+		struct pane *p = &t->panes[i];
+		if (!p->visible || ev.y < p->y || ev.y >= p->y + p->h || ev.x < p->x || ev.x >= p->x + p->w)
+			continue;
+		if (ev.bstate & (BUTTON4_PRESSED)) {
+			if (p->ops->wheel)
+				p->ops->wheel(p, t, -3);
+		} else if (ev.bstate & (BUTTON5_PRESSED)) {
+			if (p->ops->wheel)
+				p->ops->wheel(p, t, 3);
+		} else if (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED)) {
+			t->focus = (enum pane_id)i;
+			if (p->ops->click)
+				p->ops->click(p, t, ev.y - p->y - 1, ev.x - p->x - 1);
+		}
+		t->dirty = true;
+		return;
+	}
+}
+
+static void handle_key(struct tui *t, int key)
+{
+	if (key == KEY_RESIZE) {
+		/* ncurses has resized already (resizeterm queues this key); calling
+		 * resizeterm again would queue another, forever. */
+		layout_compute(t);
+		clearok(curscr, TRUE);
+		t->dirty = true;
+		return;
+	}
+	if (key == KEY_MOUSE) {
+		on_mouse(t);
+		return;
+	}
+	if (t->prompt == PROMPT_NONE && t->message[0]) {
+		t->message[0] = '\0';
+		t->dirty = true;
+	}
+	if (t->help) {
+		if (key == 27 || key == 'q' || key == '?' || key == KEY_F(1) || key == '\n') {
+			t->help = false;
+			t->dirty = true;
+		}
+		return;
+	}
+	if (prompt_key(t, key))
+		return;
+	struct pane *p = &t->panes[t->focus];
+	if (p->visible && p->ops->key && p->ops->key(p, t, key))
+		return;
+	/* The host pane's range keys work from the fleet pane too. */
+	if (t->focus == PANE_FLEET && strchr("1234[]", key) && key) {
+		struct pane *hp = &t->panes[PANE_HOST];
+		if (hp->ops->key(hp, t, key))
+			return;
+	}
+	do_action(t, keymap_lookup(key), key);
+}
+
+static void on_input(struct loop *loop, int fd, int events, void *arg)
+{
+	struct tui *t = arg;
+	(void)fd;
+	(void)events;
+	int key;
+	while ((key = getch()) != ERR) {
+		handle_key(t, key);
+		if (loop_stopped(loop))
+			return;
+	}
+	if (t->dirty)
+		tui_redraw(t);
+}
+
+static void on_winch_pipe(struct loop *loop, int fd, int events, void *arg)
+{
+	struct tui *t = arg;
+	char buf[16];
+	(void)loop;
+	(void)events;
+	while (read(fd, buf, sizeof buf) > 0) {
+	}
+	resize(t);
+	tui_redraw(t);
+}
+
+static void on_tick(struct loop *loop, void *arg)
+{
+	struct tui *t = arg;
+	static time_t last_second;
+	time_t now = time(NULL);
+	uint64_t gen = fleet_generation();
+	/* Redraw for new data, or for the clock once a second; else sleep. */
+	if (gen != t->seen_generation || t->dirty || now != last_second) {
+		t->seen_generation = gen;
+		last_second = now;
+		tui_redraw(t);
+	}
+	t->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, t);
+}
+
+static void tui_init_state(struct tui *t, const struct tui_ctx *ctx, const struct tui_opts *opts)
+{
+	memset(t, 0, sizeof *t);
+	t->ctx = *ctx;
+	if (opts)
+		t->opts = *opts;
+	t->sig_pipe[0] = t->sig_pipe[1] = -1;
+	static const struct pane_ops *const ops[PANE_COUNT] = {
+		&pane_fleet_ops, &pane_host_ops, &pane_alerts_ops, &pane_ops_ops,
+	};
+	for (int i = 0; i < PANE_COUNT; i++)
+		t->panes[i].ops = ops[i];
+	view_init(&t->view, ctx->fleet);
+	t->view.grouped = true;
+	t->view.sort = COL_HOST;
+	for (int c = 0; c < COL_COUNT; c++)
+		t->columns[c] = c != COL_GROUP && c != COL_ALERT;
+	t->show_host_side = true;
+	t->show_alerts = true;
+	t->show_ops = true;
+	const char *codeset = nl_langinfo(CODESET);
+	t->glyphs = !t->opts.ascii && codeset && !strcmp(codeset, "UTF-8") ? GLYPHS_UTF8 : GLYPHS_ASCII;
+	if (ctx->settings && ctx->settings->config_dir)
+		t->prefs_path = settings_config_path(ctx->settings, "console.conf");
+}
+
+static void tui_free_state(struct tui *t)
+{
+	for (int i = 0; i < PANE_COUNT; i++)
+		if (t->panes[i].ops->free)
+			t->panes[i].ops->free(&t->panes[i]);
+	view_free(&t->view);
+	for (int i = 0; i < t->nhistory; i++)
+		free(t->history[i]);
+	free(t->prefs_path);
+}
+
+int tui_run(const struct tui_ctx *ctx, const struct tui_opts *opts, struct error *err)
+{
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return error_set(err, "the console needs a terminal; use 'fleetop status' or "
+				 "'fleetop collect' without one");
+	setlocale(LC_ALL, "");
+	struct tui *t = xcalloc(1, sizeof *t);
+	tui_init_state(t, ctx, opts);
+	have_termios = tcgetattr(STDIN_FILENO, &saved_termios) == 0;
+	int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+		signal(crash_signals[i], on_crash);
+	if (!newterm(NULL, stdout, stdin)) {
+		free(t);
+		return error_set(err, "cannot start the console on terminal type '%s'",
+				 getenv("TERM") ? getenv("TERM") : "(unset)");
+	}
+	set_escdelay(25);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	mouseinterval(0);
+	t->depth = color_depth_detect(COLORS, getenv("COLORTERM"), getenv("NO_COLOR"));
+	const char *theme = t->opts.theme ? t->opts.theme
+			  : ctx->settings && ctx->settings->theme && strcmp(ctx->settings->theme, "default")
+				  ? ctx->settings->theme : "dark";
+	struct error terr;
+	if (theme_switch(t, theme, &terr) < 0) {
+		theme_builtin(&t->theme);
+		colors_apply(t);
+		tui_message(t, true, "%s; using the built-in theme", terr.msg);
+	}
+	prefs_load(t);
+	if (t->opts.theme) { /* -t wins over the saved choice */
+		if (theme_switch(t, t->opts.theme, &terr) < 0)
+			tui_message(t, true, "%s", terr.msg);
+	}
+	layout_compute(t);
+	if (pipe2(t->sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+		winch_fd = t->sig_pipe[1];
+		loop_fd_add(ctx->loop, t->sig_pipe[0], LOOP_READ, on_winch_pipe, t);
+		struct sigaction sa = { .sa_handler = on_winch };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGWINCH, &sa, NULL);
+	}
+	loop_fd_add(ctx->loop, STDIN_FILENO, LOOP_READ, on_input, t);
+	tui_redraw(t);
+	t->tick_timer = loop_timer_add(ctx->loop, TICK_MS, on_tick, t);
+	loop_run(ctx->loop);
+
+	loop_timer_del(ctx->loop, t->tick_timer);
+	loop_fd_del(ctx->loop, STDIN_FILENO);
+	if (t->sig_pipe[0] >= 0) {
+		loop_fd_del(ctx->loop, t->sig_pipe[0]);
+		close(t->sig_pipe[0]);
+		close(t->sig_pipe[1]);
+	}
+	winch_fd = -1;
+	signal(SIGWINCH, SIG_DFL);
+	endwin();
+	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+		signal(crash_signals[i], SIG_DFL);
+	if (have_termios)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+	tui_free_state(t);
+	free(t);
+	return 0;
+}
+
+int tui_bench_frames(struct fleet *f, int rows, int cols, bool fleet_only, int nframes,
+		     int64_t *us, struct error *err)
+{
+	setlocale(LC_ALL, "C.UTF-8");
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	if (!out || !in)
+		return error_set(err, "cannot open /dev/null");
+	SCREEN *scr = newterm("xterm-256color", out, in);
+	if (!scr)
+		return error_set(err, "no terminfo entry for xterm-256color");
+	resizeterm(rows, cols);
+	struct loop *loop = loop_new();
+	struct settings s;
+	settings_init(&s);
+	free(s.config_dir);
+	s.config_dir = NULL; /* no saved layout */
+	struct tui_ctx ctx = { .loop = loop, .fleet = f, .settings = &s, .title = "bench" };
+	struct tui_opts o = { 0 };
+	struct tui *t = xcalloc(1, sizeof *t);
+	tui_init_state(t, &ctx, &o);
+	t->glyphs = GLYPHS_UTF8;
+	t->depth = DEPTH_256;
+	theme_builtin(&t->theme);
+	colors_apply(t);
+	if (fleet_only)
+		t->show_host_side = t->show_alerts = t->show_ops = false;
+	layout_compute(t);
+	for (int i = 0; i < nframes; i++) {
+		/* Every visible value changes between frames, as at each tick. */
+		for (size_t h = 0; h < f->nhosts; h++) {
+			double v = (double)((h * 7 + (size_t)i * 13) % 100);
+			host_set_metric(&f->hosts[h], "cpu.util", v);
+			host_set_metric(&f->hosts[h], "mem.used_pct", 100 - v);
+			host_set_metric(&f->hosts[h], "net.tx_bps", v * 1e5);
+		}
+		tui_redraw(t);
+		us[i] = t->frame_us;
+	}
+	tui_free_state(t);
+	free(t);
+	settings_free(&s);
+	loop_free(loop);
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+	return 0;
+}

@@ -1,0 +1,128 @@
+/* What the console's files share: the screen state, panes, drawing. */
+#ifndef FLEETOP_TUI_PRIVATE_H
+#define FLEETOP_TUI_PRIVATE_H
+
+#include <curses.h>
+
+#include "fleetop/fleet.h"
+#include "fleetop/loop.h"
+#include "fleetop/settings.h"
+#include "fleetop/store.h"
+#include "fleetop/tui.h"
+#include "theme.h"
+#include "view.h"
+#include "widgets.h"
+
+struct tui;
+struct pane;
+
+/* A pane is a struct with a small function table (htop's way): the
+ * screen owns panes, a pane owns its state. */
+struct pane_ops {
+	const char *name;
+	void (*draw)(struct pane *p, struct tui *t);
+	/* Returns true when it used the key. */
+	bool (*key)(struct pane *p, struct tui *t, int key);
+	/* A click at (y, x) relative to the pane's inside. */
+	void (*click)(struct pane *p, struct tui *t, int y, int x);
+	void (*wheel)(struct pane *p, struct tui *t, int lines);
+	void (*free)(struct pane *p);
+};
+
+struct pane {
+	const struct pane_ops *ops;
+	int y, x, h, w; /* frame, borders included */
+	bool visible;
+	void *state;
+};
+
+enum pane_id { PANE_FLEET, PANE_HOST, PANE_ALERTS, PANE_OPS, PANE_COUNT };
+
+enum prompt_kind { PROMPT_NONE, PROMPT_COMMAND, PROMPT_FILTER };
+
+#define PROMPT_MAX 256
+#define HISTORY_MAX 64
+
+struct tui {
+	struct tui_ctx ctx;
+	struct tui_opts opts;
+	struct pane panes[PANE_COUNT];
+	enum pane_id focus;
+	bool zoom_host;           /* narrow screens: the host pane fills the body */
+	bool show_alerts, show_ops, show_host_side;
+	bool help;                /* the help overlay is open */
+	struct fleet_view view;
+	struct host *current;     /* the host under the cursor */
+	enum glyphs glyphs;
+	struct theme theme;
+	enum color_depth depth;
+	attr_t attr[ROLE_COUNT];
+	bool dirty;               /* redraw at the next chance */
+	uint64_t seen_generation;
+	uint64_t tick_timer;
+	int sig_pipe[2];
+	/* prompt */
+	enum prompt_kind prompt;
+	char line[PROMPT_MAX];
+	size_t cursor;
+	char *history[HISTORY_MAX];
+	int nhistory, history_pos;
+	char message[256];        /* one line under the panes, cleared by the next key */
+	bool message_error;
+	/* columns shown in the fleet pane */
+	bool columns[COL_COUNT];
+	char *prefs_path;
+	int64_t frame_us;         /* time the last frame took to build */
+};
+
+/* draw.c */
+void draw_text(struct tui *t, int y, int x, int maxw, enum theme_role role, const char *s);
+void draw_fill(struct tui *t, int y, int x, int w, enum theme_role role);
+void draw_frame(struct tui *t, struct pane *p, const char *title, bool focused);
+void colors_apply(struct tui *t);
+/* keymap.c */
+enum action {
+	ACT_NONE, ACT_QUIT, ACT_HELP, ACT_BACK, ACT_COMMAND, ACT_FILTER, ACT_NEXT_PANE,
+	ACT_SORT_NEXT, ACT_SORT_PREV, ACT_SORT_REVERSE, ACT_GROUP, ACT_MARK, ACT_MARK_ALL,
+	ACT_CLEAR_MARKS, ACT_OPEN, ACT_THEME_NEXT, ACT_TOGGLE_ALERTS, ACT_TOGGLE_OPS,
+	ACT_TOGGLE_HOST, ACT_REDRAW, ACT_RUN, ACT_CONFIGS, ACT_SETUP, ACT_ALERTS,
+};
+struct keybind {
+	int key;
+	const char *name;   /* as help shows it */
+	enum action action;
+	const char *help;
+	bool changes;       /* an action: refused in read-only mode */
+};
+extern const struct keybind keymap[];
+extern const size_t nkeymap;
+enum action keymap_lookup(int key);
+void help_draw(struct tui *t);
+void fkeys_draw(struct tui *t, int y);
+/* cmdline.c */
+void prompt_open(struct tui *t, enum prompt_kind kind, const char *initial);
+bool prompt_key(struct tui *t, int key);
+void prompt_draw(struct tui *t, int y);
+int command_run(struct tui *t, const char *line);
+void tui_message(struct tui *t, bool error, const char *fmt, ...) FT_PRINTF(3, 4);
+/* layout.c */
+void layout_compute(struct tui *t);
+void prefs_load(struct tui *t);
+void prefs_save(struct tui *t);
+int theme_switch(struct tui *t, const char *name, struct error *err);
+int theme_dirs(const struct tui *t, const char **dirs, char **owned, int max);
+/* tui.c */
+void tui_redraw(struct tui *t);
+void tui_focus_host(struct tui *t, struct host *h);
+/* panes */
+extern const struct pane_ops pane_fleet_ops, pane_host_ops, pane_alerts_ops, pane_ops_ops;
+void fleet_pane_sync_cursor(struct pane *p, struct tui *t);
+void host_pane_set_range(struct pane *p, struct tui *t, int64_t range_ms);
+int fleet_pane_draw_bench(struct tui *t);
+/* bench/tui-frame: builds nframes frames of the console for f on a
+ * terminal of rows x cols writing to /dev/null, fleet pane alone
+ * (fleet_only) or every pane; stores each frame's microseconds. */
+int tui_bench_frames(struct fleet *f, int rows, int cols, bool fleet_only, int nframes,
+		     int64_t *us, struct error *err);
+
+#endif
