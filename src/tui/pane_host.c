@@ -100,9 +100,18 @@ static void fetch(struct host_pane *s, struct tui *t, const struct host *h)
 	}
 }
 
+/* 5m, 1h, 24h, 7d — as the keys and the : range command name them. */
 static const char *range_label(int64_t ms, char *out, size_t size)
 {
-	return fmt_duration(ms, out, size);
+	if (ms % (7 * 86400000LL) == 0 && ms >= 7 * 86400000LL)
+		snprintf(out, size, "%lldd", (long long)(ms / 86400000LL));
+	else if (ms % 3600000LL == 0)
+		snprintf(out, size, "%lldh", (long long)(ms / 3600000LL));
+	else if (ms % 60000LL == 0)
+		snprintf(out, size, "%lldm", (long long)(ms / 60000LL));
+	else
+		fmt_duration(ms, out, size);
+	return out;
 }
 
 static void draw_graph(struct tui *t, int y, int x, int w, int h, size_t g, const struct series *d,
@@ -176,7 +185,7 @@ static void host_draw(struct pane *p, struct tui *t)
 {
 	struct host_pane *s = hp(p);
 	const struct host *h = t->current;
-	char title[200], r[16];
+	char title[200], r[32];
 	if (!h) {
 		draw_frame(t, p, "Host", t->focus == PANE_HOST);
 		draw_text(t, p->y + 1, p->x + 2, p->w - 4, ROLE_DIM, "no host selected");

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The console driven for real in tmux on the simulated fleet: rows appear
+# and update, / narrows, Enter opens graphs, resize to 80x24 and back, a
+# theme switch, ? help lists the keys, q gives the terminal back.
+source "$(dirname "$0")/lib/common.sh"
+export LC_ALL=C.UTF-8
+command -v tmux >/dev/null || { fail "tmux is not installed"; finish; }
+port=$(( 20000 + RANDOM % 20000 ))
+"$FLEETOP" sim --hosts 30 --dir "$T/sim" --port "$port" > "$T/sim.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 300); do [ -s "$T/sim/fleet.conf" ] && break; sleep 0.1; done
+sess=fltui$$
+TMUX_TMPDIR=$T; export TMUX_TMPDIR
+trap 'tmux kill-server 2>/dev/null || true; cleanup' EXIT
+screen() { tmux capture-pane -p -t "$sess"; }
+wait_for() { # text [seconds]
+	local end=$(( $(date +%s) + ${2:-15} ))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.2
+	done
+	echo "--- screen while waiting for '$1':"; screen
+	return 1
+}
+keys() { tmux send-keys -t "$sess" "$@"; sleep 0.4; }
+tmux new-session -d -s "$sess" -x 200 -y 50 \
+	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 TERM=xterm-256color '$FLEETOP'; echo EXITED \$?; stty -a | grep -o -- '-\\?icanon'; sleep 60"
+
+check "console opens with the fleet pane" wait_for "Fleet 30/30"
+check "host rows appear and come up" wait_for "30 up"
+check "group headers show" wait_for "@quake ("
+first=$(screen | grep -E '^│  mc-eu-01' | head -1)
+sleep 2.5
+second=$(screen | grep -E '^│  mc-eu-01' | head -1)
+check "rows update live (mc-eu-01 changed in 2.5 s)" [ "$first" != "$second" ]
+check "sparklines drawn" bash -c "screen() { tmux capture-pane -p -t $sess; }; screen | grep -q '[▁▂▃▄▅▆▇█]'"
+
+keys / ; keys -l "q3-0" ; keys Enter
+check "/ narrows the rows" wait_for "Fleet 6/30 · /q3-0"
+check "only matching hosts are listed" bash -c "! tmux capture-pane -p -t $sess | grep -q 'mc-eu-01'"
+keys Escape
+keys / ; keys Escape
+check "Esc in / clears the filter" wait_for "Fleet 30/30"
+
+keys Enter
+check "Enter opens the host pane with graphs" wait_for "CPU %  now"
+check "graphs are drawn in braille" bash -c "tmux capture-pane -p -t $sess | grep -q '[⠁-⣿]'"
+check "value axis and time labels" bash -c "tmux capture-pane -p -t $sess | grep -q '100┤' && tmux capture-pane -p -t $sess | grep -q 'now│'"
+keys 2
+check "range key switches to 1h" wait_for "· 1h "
+keys Escape
+
+tmux resize-window -t "$sess" -x 80 -y 24; sleep 1
+check "80x24: title and fleet pane" wait_for "Fleet 30/30"
+check "80x24: nothing wider than 80 columns" bash -c "tmux capture-pane -p -t $sess | python3 -c 'import sys; sys.exit(max(len(l) for l in sys.stdin.read().split(chr(10))) > 80)'"
+check "80x24: F-key bar at the bottom" bash -c "tmux capture-pane -p -t $sess | tail -1 | grep -q 'F10Quit'"
+keys Enter
+check "80x24: Enter zooms the host pane" wait_for "CPU %  now"
+keys Escape
+tmux resize-window -t "$sess" -x 200 -y 50; sleep 1
+check "back to 200x50: host pane beside the fleet" wait_for "mc-eu-01 · up · 1h"
+check "still live after resizing" wait_for "30 up"
+
+before=$(tmux capture-pane -e -p -t "$sess" | head -3 | md5sum)
+keys : ; keys -l "theme light" ; keys Enter
+sleep 0.8
+after=$(tmux capture-pane -e -p -t "$sess" | head -3 | md5sum)
+check "theme switch changes the colours" [ "$before" != "$after" ]
+check "theme choice is saved" grep -q "theme = light" "$T/sim/console.conf"
+keys : ; keys -l "theme nosuch" ; keys Enter
+check "unknown theme gives a one-line error" wait_for "theme 'nosuch' not found"
+
+keys '?'
+check "? opens help" wait_for "Help · Esc closes"
+for k in "filter hosts" "quit" "next theme" "mark every host shown" "command line"; do
+	check "help lists: $k" wait_for "$k" 2
+done
+keys Escape
+
+keys : ; keys -l "ho" ; keys Tab
+check ": completes commands (ho -> host)" wait_for ":host"
+keys -l "vh-0" ; keys Tab
+check ": completes host names" wait_for "vh-01"
+keys Escape
+
+keys Space
+check "Space marks a host" wait_for "1 marked"
+keys q
+check "q quits with exit 0" wait_for "EXITED 0"
+check "q restores the terminal (icanon back on)" bash -c "tmux capture-pane -p -t $sess | grep -qx 'icanon'"
+
+# Read-only: no marks.
+tmux kill-session -t "$sess"
+tmux new-session -d -s "$sess" -x 120 -y 40 \
+	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 '$FLEETOP' --read-only; echo EXITED \$?; sleep 60"
+check "read-only shows in the title" wait_for "[read-only]"
+keys Space
+check "read-only refuses marks" wait_for "read-only"
+# Ctrl-C also gives the terminal back.
+keys C-c
+check "Ctrl-C quits" wait_for "EXITED"
+finish
