@@ -1,6 +1,7 @@
 /* Themes: reading themes/NAME.theme, finding themes on disk, and mapping
  * their 0xRRGGBB colours to what the terminal can show. */
 #include <ctype.h>
+#include <limits.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,9 @@ static unsigned parse_attr(const char *s)
 	return 0;
 }
 
+/* Stands for a '#' that starts a colour; see mark_colors. */
+#define COLOR_MARK '\x1f'
+
 struct parse_state {
 	struct theme *t;
 	const char *file;
@@ -168,6 +172,8 @@ static int on_line(void *arg, const char *section, const char *key, const char *
 			return error_set(err, "%s:%d: unknown key '%.40s' in [meta] (expected description)",
 					 f, line, key);
 		str_copy(ps->t->description, value, sizeof ps->t->description);
+		for (char *p = ps->t->description; (p = strchr(p, COLOR_MARK));)
+			*p = '#';
 		return 0;
 	}
 	if (!colors)
@@ -185,7 +191,36 @@ static int on_line(void *arg, const char *section, const char *key, const char *
 	if (strlen(value) >= sizeof buf)
 		return error_set(err, "%s:%d: value of '%s' is too long", f, line, key);
 	str_copy(buf, value, sizeof buf);
+	for (char *p = buf; (p = strchr(p, COLOR_MARK));)
+		*p = '#';
 	return parse_style(ps, role, buf, line, err);
+}
+
+/* ini_parse takes a '#' that starts a value or follows a space for a
+ * comment, which would eat every #rrggbb. So in the value of a key = value
+ * line, a '#' followed by a letter or digit is swapped for COLOR_MARK (and
+ * on_line swaps it back): a colour, or a bad one to report. A comment
+ * there is "# like this" or "; like this". */
+static bool is_color_hash(const char *p)
+{
+	return isalnum((unsigned char)p[1]);
+}
+
+static char *mark_colors(const char *text)
+{
+	char *s = xstrdup(text);
+	for (char *line = s; *line;) {
+		char *end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		char *p = line + strspn(line, " \t");
+		char *eq = (*p == '#' || *p == ';' || *p == '[') ? NULL : memchr(p, '=', (size_t)(end - p));
+		for (p = eq; p && p < end; p++)
+			if (*p == '#' && is_color_hash(p))
+				*p = COLOR_MARK;
+		line = *end ? end + 1 : end;
+	}
+	return s;
 }
 
 int theme_parse(struct theme *t, const char *text, const char *name, struct error *err)
@@ -196,7 +231,10 @@ int theme_parse(struct theme *t, const char *text, const char *name, struct erro
 	for (int r = 0; r < ROLE_COUNT; r++)
 		nt.style[r] = (struct theme_style){ THEME_DEFAULT_COLOR, THEME_DEFAULT_COLOR, 0 };
 	struct parse_state ps = { .t = &nt, .file = name };
-	if (ini_parse_sections(text, name, on_line, &ps, err) < 0)
+	char *marked = mark_colors(text);
+	int rc = ini_parse_sections(marked, name, on_line, &ps, err);
+	free(marked);
+	if (rc < 0)
 		return -1;
 	/* Inherit after the whole file is read, so `normal` may come last. */
 	const struct theme_style *n = &nt.style[ROLE_NORMAL];
@@ -414,12 +452,17 @@ static int xterm_rgb(int i)
 	return g << 16 | g << 8 | g;
 }
 
+/* Distance in YCbCr (scaled by 1000) rather than RGB: in RGB a mid grey
+ * is nearer yellow than white, which reads badly in an 8-colour palette. */
 static long dist2(int a, int b)
 {
-	long dr = ((a >> 16) & 0xff) - ((b >> 16) & 0xff);
-	long dg = ((a >> 8) & 0xff) - ((b >> 8) & 0xff);
-	long db = (a & 0xff) - (b & 0xff);
-	return dr * dr + dg * dg + db * db;
+	long ar = (a >> 16) & 0xff, ag = (a >> 8) & 0xff, ab = a & 0xff;
+	long br = (b >> 16) & 0xff, bg = (b >> 8) & 0xff, bb = b & 0xff;
+	long ya = 299 * ar + 587 * ag + 114 * ab, yb = 299 * br + 587 * bg + 114 * bb;
+	long dy = ya - yb;
+	long dcb = (1000 * ab - ya) - (1000 * bb - yb);
+	long dcr = (1000 * ar - ya) - (1000 * br - yb);
+	return dy * dy + dcb * dcb + dcr * dcr;
 }
 
 static int nearest_in(int rgb, int from, int to, int best, long *best_d)
@@ -439,7 +482,7 @@ int color_nearest(int rgb, enum color_depth depth)
 	if (rgb < 0 || depth == DEPTH_NONE)
 		return -1;
 	rgb &= 0xffffff;
-	long d = 1L << 30;
+	long d = LONG_MAX;
 	switch (depth) {
 	case DEPTH_TRUE:
 		return rgb;

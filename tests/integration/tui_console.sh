@@ -44,7 +44,7 @@ check "Esc in / clears the filter" wait_for "Fleet 30/30"
 
 keys Enter
 check "Enter opens the host pane with graphs" wait_for "CPU %  now"
-check "graphs are drawn in braille" bash -c "tmux capture-pane -p -t $sess | grep -q '[⠁-⣿]'"
+check "graphs are drawn in braille" bash -c "tmux capture-pane -p -t $sess | python3 -c 'import re, sys; sys.exit(len(re.findall(\"[\\u2801-\\u28ff]\", sys.stdin.read())) < 5)'"
 check "value axis and time labels" bash -c "tmux capture-pane -p -t $sess | grep -q '100┤' && tmux capture-pane -p -t $sess | grep -q 'now│'"
 keys 2
 check "range key switches to 1h" wait_for "· 1h "
@@ -58,7 +58,7 @@ keys Enter
 check "80x24: Enter zooms the host pane" wait_for "CPU %  now"
 keys Escape
 tmux resize-window -t "$sess" -x 200 -y 50; sleep 1
-check "back to 200x50: host pane beside the fleet" wait_for "mc-eu-01 · up · 1h"
+check "back to 200x50: host pane beside the fleet" wait_for " · up · 1h "
 check "still live after resizing" wait_for "30 up"
 
 before=$(tmux capture-pane -e -p -t "$sess" | head -3 | md5sum)
