@@ -25,17 +25,13 @@ static int check_run(int argc, char **argv)
 			       "Exit 0 if all are up, 1 if some failed.\n" COMMON_HELP);
 			return EXIT_OK;
 		}
-		int rc = common_option(opt, optarg, &o);
-		if (rc == EXIT_USAGE)
+		int rc = common_option_or_usage(opt, optarg, &o, "check");
+		if (rc)
 			return rc;
-		if (rc < 0)
-			return cli_usage_error("try 'fleetop check --help'");
 	}
 	struct engine e;
 	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL, 0) < 0)
 		return EXIT_USAGE;
-	if (o.timeout_ms)
-		e.settings.connect_timeout_ms = o.timeout_ms;
 	engine_run(&e, all_settled, NULL, e.settings.connect_timeout_ms + 2000);
 	int failed = 0;
 	for (size_t i = 0; i < e.fleet.nhosts; i++)

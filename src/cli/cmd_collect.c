@@ -68,18 +68,14 @@ static int collect_run(int argc, char **argv)
 				run_state.stats_every_ms = ms;
 			continue;
 		}
-		int rc = common_option(opt, optarg, &o);
-		if (rc == EXIT_USAGE)
+		int rc = common_option_or_usage(opt, optarg, &o, "collect");
+		if (rc)
 			return rc;
-		if (rc < 0)
-			return cli_usage_error("try 'fleetop collect --help'");
 	}
 	struct engine e;
 	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
 			       ENGINE_STORE | ENGINE_COLLECT) < 0)
 		return EXIT_USAGE;
-	if (o.timeout_ms)
-		e.settings.connect_timeout_ms = o.timeout_ms;
 	if (run_state.stats_every_ms) {
 		run_state.last_ms = loop_now_ms(e.loop);
 		run_state.timer = loop_timer_add(e.loop, run_state.stats_every_ms, on_stats, &e);

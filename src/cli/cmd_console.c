@@ -64,18 +64,14 @@ static int console_run(int argc, char **argv)
 		}
 		if (console_option(opt, optarg, &to) == 0)
 			continue;
-		int rc = common_option(opt, optarg, &o);
-		if (rc == EXIT_USAGE)
+		int rc = common_option_or_usage(opt, optarg, &o, "console");
+		if (rc)
 			return rc;
-		if (rc < 0)
-			return cli_usage_error("try 'fleetop console --help'");
 	}
 	struct engine e;
 	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
 			       ENGINE_STORE | ENGINE_COLLECT) < 0)
 		return EXIT_USAGE;
-	if (o.timeout_ms)
-		e.settings.connect_timeout_ms = o.timeout_ms;
 	int rc = console_run_engine(&e, "fleetop", &to);
 	engine_close(&e);
 	return rc;

@@ -62,11 +62,9 @@ static int history_run(int argc, char **argv)
 				return cli_usage_error("--tier must be raw, 1m, 1h or auto");
 			continue;
 		}
-		int rc = common_option(opt, optarg, &o);
-		if (rc == EXIT_USAGE)
+		int rc = common_option_or_usage(opt, optarg, &o, "history");
+		if (rc)
 			return rc;
-		if (rc < 0)
-			return cli_usage_error("try 'fleetop history --help'");
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("history needs HOST and METRIC, e.g. "

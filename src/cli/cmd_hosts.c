@@ -16,11 +16,9 @@ static int hosts_run(int argc, char **argv)
 			       "Lists the inventory: name, address, port, user and groups.\n" COMMON_HELP);
 			return EXIT_OK;
 		}
-		int rc = common_option(opt, optarg, &o);
-		if (rc == EXIT_USAGE)
+		int rc = common_option_or_usage(opt, optarg, &o, "hosts");
+		if (rc)
 			return rc;
-		if (rc < 0)
-			return cli_usage_error("try 'fleetop hosts --help'");
 	}
 	struct engine e;
 	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL, 0) < 0)

@@ -34,18 +34,14 @@ static int status_run(int argc, char **argv)
 			       COMMON_HELP);
 			return EXIT_OK;
 		}
-		int rc = common_option(opt, optarg, &o);
-		if (rc == EXIT_USAGE)
+		int rc = common_option_or_usage(opt, optarg, &o, "status");
+		if (rc)
 			return rc;
-		if (rc < 0)
-			return cli_usage_error("try 'fleetop status --help'");
 	}
 	struct engine e;
 	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
 			       ENGINE_STORE | ENGINE_COLLECT) < 0)
 		return EXIT_USAGE;
-	if (o.timeout_ms)
-		e.settings.connect_timeout_ms = o.timeout_ms;
 	int64_t limit = e.settings.connect_timeout_ms + 3 * e.settings.interval_ms + 2000;
 	engine_run(&e, round_done, NULL, limit);
 	int failed = 0;

@@ -58,15 +58,20 @@ static void on_sample(void *arg, struct host *h, const char *metric, int64_t ts_
 		log_warn("%s: not stored: %s", h->name, err.msg);
 }
 
-static void on_flush(struct loop *loop, void *arg)
+static void engine_flush(struct engine *e)
 {
-	struct engine *e = arg;
 	struct error err;
 	int n = store_flush(e->store, &err);
 	if (n < 0)
 		log_error("history: %s", err.msg);
 	else
 		e->stored += (uint64_t)n;
+}
+
+static void on_flush(struct loop *loop, void *arg)
+{
+	struct engine *e = arg;
+	engine_flush(e);
 	e->flush_timer = loop_timer_add(loop, e->settings.flush_interval_ms, on_flush, e);
 }
 
@@ -180,12 +185,7 @@ void engine_close(struct engine *e)
 	collector_free(e->collector);
 	ssh_pool_free(e->pool);
 	if (e->store) {
-		struct error err;
-		int n = store_flush(e->store, &err);
-		if (n < 0)
-			log_error("history: %s", err.msg);
-		else
-			e->stored += (uint64_t)n;
+		engine_flush(e);
 		store_close(e->store);
 	}
 	if (e->loop)

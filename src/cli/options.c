@@ -28,6 +28,16 @@ int common_option(int opt, const char *arg, struct common_opts *o)
 	}
 }
 
+int common_option_or_usage(int opt, const char *arg, struct common_opts *o, const char *cmd)
+{
+	int rc = common_option(opt, arg, o);
+	if (rc == EXIT_USAGE)
+		return rc;
+	if (rc < 0)
+		return cli_usage_error("try 'fleetop %s --help'", cmd);
+	return 0;
+}
+
 int engine_open_common(struct engine *e, const struct common_opts *o, const char *selection,
 		       unsigned flags)
 {
@@ -39,5 +49,7 @@ int engine_open_common(struct engine *e, const struct common_opts *o, const char
 	}
 	if (o->accept_new && e->settings.host_key_policy == HOST_KEY_STRICT)
 		e->settings.host_key_policy = HOST_KEY_ACCEPT_NEW;
+	if (o->timeout_ms)
+		e->settings.connect_timeout_ms = o->timeout_ms;
 	return 0;
 }

@@ -25,7 +25,9 @@ enum { OPT_ACCEPT_NEW = 1000, OPT_JSON, OPT_CSV, OPT_SINCE, OPT_TIER, OPT_FIRST_
 
 /* 0: handled; -1: not a common option; EXIT_USAGE: bad value (printed). */
 int common_option(int opt, const char *arg, struct common_opts *o);
-/* engine_open with the common options; prints the error and returns -1. */
+/* common_option, or a usage error naming cmd's --help: 0 or EXIT_USAGE. */
+int common_option_or_usage(int opt, const char *arg, struct common_opts *o, const char *cmd);
+/* engine_open with the common options (including -t); prints the error and returns -1. */
 int engine_open_common(struct engine *e, const struct common_opts *o, const char *selection,
 		       unsigned flags);
 

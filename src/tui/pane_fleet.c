@@ -167,25 +167,29 @@ static void draw_host_row(struct tui *t, int y, int x0, int w, const struct layo
 	char val[32];
 	double v;
 	enum theme_role vr;
-	if (t->columns[COL_CPU]) {
-		bool has = host_get_metric(h, "cpu.util", &v);
+	/* Percentages: CPU and RAM with a sparkline, disk without. */
+	static const struct {
+		enum view_col col;
+		const char *metric;
+		int ring; /* -1: no sparkline */
+		double warn, crit;
+	} pct[] = {
+		{ COL_CPU, "cpu.util", RING_CPU, 80, 90 },
+		{ COL_RAM, "mem.used_pct", RING_MEM, 85, 95 },
+		{ COL_DISK, "disk.used_pct", -1, 90, 95 },
+	};
+	for (size_t i = 0; i < sizeof pct / sizeof pct[0]; i++) {
+		enum view_col c = pct[i].col;
+		if (!t->columns[c])
+			continue;
+		bool has = host_get_metric(h, pct[i].metric, &v);
 		snprintf(val, sizeof val, has ? "%3.0f%%" : "   -", v);
-		vr = has ? level_role(v, 80, 90) : ROLE_DIM;
-		spark_cell(t, y, x0 + L->x[COL_CPU], L->w[COL_CPU], h, RING_CPU, 0, 100, val,
-			   selected ? base : vr);
-	}
-	if (t->columns[COL_RAM]) {
-		bool has = host_get_metric(h, "mem.used_pct", &v);
-		snprintf(val, sizeof val, has ? "%3.0f%%" : "   -", v);
-		vr = has ? level_role(v, 85, 95) : ROLE_DIM;
-		spark_cell(t, y, x0 + L->x[COL_RAM], L->w[COL_RAM], h, RING_MEM, 0, 100, val,
-			   selected ? base : vr);
-	}
-	if (t->columns[COL_DISK]) {
-		bool has = host_get_metric(h, "disk.used_pct", &v);
-		snprintf(val, sizeof val, has ? "%3.0f%%" : "   -", v);
-		vr = has ? level_role(v, 90, 95) : ROLE_DIM;
-		draw_text(t, y, x0 + L->x[COL_DISK], L->w[COL_DISK], selected ? base : vr, val);
+		vr = selected ? base : has ? level_role(v, pct[i].warn, pct[i].crit) : ROLE_DIM;
+		if (pct[i].ring >= 0)
+			spark_cell(t, y, x0 + L->x[c], L->w[c], h, (enum ring_metric)pct[i].ring, 0, 100,
+				   val, vr);
+		else
+			draw_text(t, y, x0 + L->x[c], L->w[c], vr, val);
 	}
 	if (t->columns[COL_NET]) {
 		double rx = 0, tx = 0;
@@ -225,6 +229,16 @@ static void keep_cursor_visible(struct fleet_pane *s, int rows)
 		s->top = s->cursor;
 	if (s->cursor >= s->top + (size_t)rows)
 		s->top = s->cursor - (size_t)rows + 1;
+}
+
+void fleet_pane_select_host(struct pane *p, struct tui *t, struct host *h)
+{
+	struct fleet_pane *s = fp(p);
+	s->cursor_host = h->id;
+	s->have_cursor_host = true;
+	s->placed = true;
+	t->current = h;
+	fleet_pane_sync_cursor(p, t);
 }
 
 void fleet_pane_sync_cursor(struct pane *p, struct tui *t)

@@ -66,15 +66,7 @@ void tui_focus_host(struct tui *t, struct host *h)
 		}
 		view_rebuild(&t->view);
 	}
-	for (size_t i = 0; i < t->view.nrows; i++)
-		if (t->view.rows[i].kind == ROW_HOST && t->view.rows[i].host == h) {
-			struct { size_t cursor, top; uint32_t id; bool have; } *s = p->state;
-			if (s) {
-				s->cursor = i;
-				s->id = h->id;
-				s->have = true;
-			}
-		}
+	fleet_pane_select_host(p, t, h);
 	t->dirty = true;
 }
 

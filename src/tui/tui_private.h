@@ -117,6 +117,7 @@ void tui_focus_host(struct tui *t, struct host *h);
 /* panes */
 extern const struct pane_ops pane_fleet_ops, pane_host_ops, pane_alerts_ops, pane_ops_ops;
 void fleet_pane_sync_cursor(struct pane *p, struct tui *t);
+void fleet_pane_select_host(struct pane *p, struct tui *t, struct host *h);
 void host_pane_set_range(struct pane *p, struct tui *t, int64_t range_ms);
 int fleet_pane_draw_bench(struct tui *t);
 /* bench/tui-frame: builds nframes frames of the console for f on a
