@@ -17,7 +17,7 @@ for _ in $(seq 300); do [ -s "$T/sim/fleet.conf" ] && break; sleep 0.1; done
 tmux new-session -d -s "$sess" -x 160 -y 48 \
 	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 TERM=xterm-256color $build/fleetop; sleep 60"
 sleep "$secs"
-tmux send-keys -t "$sess" j j Enter
+tmux send-keys -t "$sess" j j Enter 1
 sleep 2
 mkdir -p docs
 tmux capture-pane -p -t "$sess" > docs/console-160x48.txt
