@@ -16,6 +16,7 @@ int console_option(int opt, const char *arg, struct tui_opts *to)
 		to->read_only = true;
 		return 0;
 	case 'T':
+	case 't': /* the console needs no one-shot timeout; -t is the theme here */
 		to->theme = arg;
 		return 0;
 	case OPT_ASCII:
@@ -57,7 +58,8 @@ static int console_run(int argc, char **argv)
 		if (opt == 'h') {
 			printf("usage: fleetop [console] [options] [SELECTION]\n"
 			       "Opens the console on the fleet (all hosts, or the selection).\n"
-			       "  -T, --theme NAME      colour theme (dark, light, high-contrast, monochrome)\n"
+			       "(--timeout DUR sets the connect timeout; -t is the theme here.)\n"
+			       "  -t, --theme NAME      colour theme (dark, light, high-contrast, monochrome)\n"
 			       "      --read-only       no actions (wall screens)\n"
 			       "      --ascii           ASCII only, no UTF-8 glyphs\n" COMMON_HELP);
 			return EXIT_OK;

@@ -115,7 +115,7 @@ static int demo_run(int argc, char **argv)
 		{ 0 },
 	};
 	int opt;
-	while ((opt = getopt_long(argc, argv, "hT:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "ht:T:", longopts, NULL)) != -1) {
 		char *end;
 		if (console_option(opt, optarg, &to) == 0)
 			continue;
@@ -131,7 +131,7 @@ static int demo_run(int argc, char **argv)
 			       "      --time-scale X    simulated seconds per second (default 60)\n"
 			       "      --duration DUR    stop after DUR (implies --text)\n"
 			       "      --text            a plain refreshing table instead of the console\n"
-			       "  -T, --theme NAME      console colour theme\n"
+			       "  -t, --theme NAME      console colour theme\n"
 			       "      --read-only       console without actions\n"
 			       "      --ascii           ASCII only\n");
 			return EXIT_OK;

@@ -92,8 +92,9 @@ check "q restores the terminal (icanon back on)" bash -c "tmux capture-pane -p -
 # Read-only: no marks.
 tmux kill-session -t "$sess"
 tmux new-session -d -s "$sess" -x 120 -y 40 \
-	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 '$FLEETOP' --read-only; echo EXITED \$?; sleep 60"
+	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 '$FLEETOP' --read-only -t high-contrast; echo EXITED \$?; sleep 60"
 check "read-only shows in the title" wait_for "[read-only]"
+check "-t picks the theme without saving it" bash -c "grep -q 'theme = light' '$T/sim/console.conf'"
 keys Space
 check "read-only refuses marks" wait_for "read-only"
 # Ctrl-C also gives the terminal back.
