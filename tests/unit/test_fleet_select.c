@@ -260,6 +260,7 @@ static void test_metrics(void **state)
 	for (size_t i = 0; i < h.nmetrics; i++)
 		free(h.metrics[i].name);
 	free(h.metrics);
+	free(h.rings);
 
 	/* Many metrics and a hot loop stay cheap. */
 	struct host big = { .name = "big" };
@@ -275,6 +276,7 @@ static void test_metrics(void **state)
 	for (size_t i = 0; i < big.nmetrics; i++)
 		free(big.metrics[i].name);
 	free(big.metrics);
+	free(big.rings);
 }
 
 static void test_state(void **state)
