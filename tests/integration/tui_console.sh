@@ -29,10 +29,14 @@ tmux new-session -d -s "$sess" -x 200 -y 50 \
 check "console opens with the fleet pane" wait_for "Fleet 30/30"
 check "host rows appear and come up" wait_for "30 up"
 check "group headers show" wait_for "@quake ("
-first=$(screen | grep -E '^│  mc-eu-01' | head -1)
-sleep 2.5
-second=$(screen | grep -E '^│  mc-eu-01' | head -1)
-check "rows update live (mc-eu-01 changed in 2.5 s)" [ "$first" != "$second" ]
+row() { screen | grep -E 'mc-eu-01 +up' | head -1 || true; }
+first=$(row)
+changed=no
+for _ in $(seq 40); do
+	sleep 0.25
+	[ "$(row)" != "$first" ] && { changed=yes; break; }
+done
+check "rows update live (mc-eu-01's row changed within 10 s)" [ -n "$first" ] && [ "$changed" = yes ]
 check "sparklines drawn" bash -c "screen() { tmux capture-pane -p -t $sess; }; screen | grep -q '[▁▂▃▄▅▆▇█]'"
 
 keys / ; keys -l "q3-0" ; keys Enter
@@ -61,10 +65,10 @@ tmux resize-window -t "$sess" -x 200 -y 50; sleep 1
 check "back to 200x50: host pane beside the fleet" wait_for " · up · 1h "
 check "still live after resizing" wait_for "30 up"
 
-before=$(tmux capture-pane -e -p -t "$sess" | head -3 | md5sum)
+before=$(tmux capture-pane -e -p -t "$sess" | head -3 | md5sum || true)
 keys : ; keys -l "theme light" ; keys Enter
 sleep 0.8
-after=$(tmux capture-pane -e -p -t "$sess" | head -3 | md5sum)
+after=$(tmux capture-pane -e -p -t "$sess" | head -3 | md5sum || true)
 check "theme switch changes the colours" [ "$before" != "$after" ]
 check "theme choice is saved" grep -q "theme = light" "$T/sim/console.conf"
 keys : ; keys -l "theme nosuch" ; keys Enter
