@@ -45,7 +45,7 @@ expect() { # host fault text
 	st=$(json_field "$T/status.json" "$1" state)
 	fault=$(json_field "$T/status.json" "$1" fault)
 	err=$(json_field "$T/status.json" "$1" error)
-	check "$1: down/$2 ($err)" [ "$st" = down ] && [ "$fault" = "$2" ]
+	check "$1: down/$2 ($err)" [ "$st" = down -a "$fault" = "$2" ]
 	check "$1: reason mentions '$3'" grep -qi -- "$3" <<<"$err"
 }
 expect wrong-key auth "auth failed"

@@ -36,7 +36,7 @@ for _ in $(seq 40); do
 	sleep 0.25
 	[ "$(row)" != "$first" ] && { changed=yes; break; }
 done
-check "rows update live (mc-eu-01's row changed within 10 s)" [ -n "$first" ] && [ "$changed" = yes ]
+check "rows update live (mc-eu-01's row changed within 10 s)" [ -n "$first" -a "$changed" = yes ]
 check "sparklines drawn" bash -c "screen() { tmux capture-pane -p -t $sess; }; screen | grep -q '[▁▂▃▄▅▆▇█]'"
 
 keys / ; keys -l "q3-0" ; keys Enter
