@@ -396,7 +396,8 @@ int store_query(struct store *s, const char *host, const char *metric, int64_t f
 		*n = 0;
 		return -1;
 	}
-	qsort(*out, *n, sizeof **out, cmp_point);
+	if (*n > 1)
+		qsort(*out, *n, sizeof **out, cmp_point);
 	/* The same time stamp twice (a re-sent sample): the last one wins. */
 	size_t w = 0;
 	for (size_t i = 0; i < *n; i++) {

@@ -102,6 +102,11 @@ static void test_round_trip_and_rollups(void **state)
 	assert_int_equal(n, 1);
 	assert_true(p[0].avg == 100);
 	free(p);
+	/* A known series with nothing in the range (the console asks this
+	 * for every graph of a fresh host): no points, no error. */
+	assert_int_equal(store_query(s, "mc-1", "cpu.util", t0 - 10 * MIN, t0 - 5 * MIN, STORE_RAW, &p, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(p);
 	/* Unknown series: no points, no error. */
 	assert_int_equal(store_query(s, "nope", "cpu.util", t0, t0 + HOUR, STORE_RAW, &p, &n, &err), 0);
 	assert_int_equal(n, 0);
