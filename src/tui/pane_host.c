@@ -166,7 +166,21 @@ static void draw_graph(struct tui *t, int y, int x, int w, int h, size_t g, cons
 		const char *tick = t->glyphs == GLYPHS_UTF8 ? (r == gh - 1 ? "┼" : "┤") : "|";
 		snprintf(cell, sizeof cell, "%5s%s", label, tick);
 		draw_text(t, y + 1 + r, x, axis_w, ROLE_AXIS, cell);
-		draw_text(t, y + 1 + r, x + axis_w, gw, ROLE_GRAPH, rows[r]);
+		if (t->glyphs == GLYPHS_UTF8) {
+			draw_text(t, y + 1 + r, x + axis_w, gw, ROLE_GRAPH, rows[r]);
+			continue;
+		}
+		/* Without UTF-8: an area of '#' under each column's point (the
+		 * VT100 block character shows as a '0' where the terminal does
+		 * not switch character sets, so plain ASCII it is). */
+		attrset(t->attr[ROLE_GRAPH]);
+		for (int col = 0; col < gw; col++) {
+			bool under = false;
+			for (int rr = 0; rr <= r && !under; rr++)
+				under = rows[rr][col] == '*';
+			mvaddch(y + 1 + r, x + axis_w + col, under ? '#' : ' ');
+		}
+		attrset(t->attr[ROLE_NORMAL]);
 	}
 	/* Time labels: start, middle, end. */
 	char l0[16], l1[16], l2[16];

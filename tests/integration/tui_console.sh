@@ -93,6 +93,25 @@ keys q
 check "q quits with exit 0" wait_for "EXITED 0"
 check "q restores the terminal (icanon back on)" bash -c "tmux capture-pane -p -t $sess | grep -qx 'icanon'"
 
+# A crash signal gives the terminal back too.
+tmux kill-session -t "$sess"
+tmux new-session -d -s "$sess" -x 100 -y 30 \
+	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 '$FLEETOP' 2>/dev/null; echo EXITED \$?; stty -a | grep -o -- '-\\?icanon'; sleep 60"
+check "console up again" wait_for "Fleet 30/30"
+pkill -SEGV -f "^$FLEETOP\$" || pkill -SEGV -x fleetop
+check "a crash signal ends it (exit 139)" wait_for "EXITED 139"
+check "a crash signal restores the terminal (icanon back on)" bash -c "tmux capture-pane -p -t $sess | grep -qx 'icanon'"
+
+# ASCII: no UTF-8 locale, graphs in blocks.
+tmux kill-session -t "$sess"
+tmux new-session -d -s "$sess" -x 200 -y 50 \
+	"FLEETOP_HOME=$T/sim LANG=C LC_ALL=C '$FLEETOP'; sleep 60"
+check "ASCII console opens" wait_for "Fleet 30/30"
+keys Enter
+check "ASCII: frames and graphs without UTF-8" wait_for "CPU %  now"
+check "ASCII: no braille or box characters on screen" bash -c "tmux capture-pane -p -t $sess | python3 -c 'import sys; sys.exit(any(ord(c) > 127 and not (0x2500 <= ord(c) <= 0x259f) for c in sys.stdin.read()))'"
+keys q
+
 # Read-only: no marks.
 tmux kill-session -t "$sess"
 tmux new-session -d -s "$sess" -x 120 -y 40 \
