@@ -66,6 +66,9 @@ void log_msg(enum log_level level, const char *fmt, ...) FT_PRINTF(2, 3);
 int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct error *err);
 /* Reads a whole file; *out is NUL-terminated, caller frees. */
 int file_read_all(const char *path, char **out, size_t *len, struct error *err);
+/* Raises the open-files limit to the hard limit: a large fleet needs a
+ * socket a host, more than the usual 1024. */
+void fd_limit_raise(void);
 /* mkdir -p with mode for the created parts. */
 int mkdir_p(const char *path, int mode, struct error *err);
 

@@ -4,9 +4,6 @@
 #include "fleetop/tui.h"
 #include "options.h"
 
-enum { OPT_READ_ONLY = OPT_FIRST_PRIVATE + 10, OPT_ASCII };
-
-int console_parse(int argc, char **argv, struct common_opts *o, struct tui_opts *to);
 
 /* Options shared with demo: --read-only, -T/--theme, --ascii. */
 int console_option(int opt, const char *arg, struct tui_opts *to)

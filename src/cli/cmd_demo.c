@@ -17,8 +17,6 @@
 #include "report.h"
 
 enum { OPT_HOSTS = OPT_FIRST_PRIVATE, OPT_DURATION, OPT_PORT, OPT_SCALE, OPT_TEXT };
-/* Shared with console (cmd_console.c). */
-enum { OPT_READ_ONLY = OPT_FIRST_PRIVATE + 10, OPT_ASCII };
 
 /* Runs the simulator; reports "ok" or the error on ready_fd. */
 static void sim_child(int ready_fd, const char *dir, int nhosts, int port, double scale)

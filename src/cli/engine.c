@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -84,16 +83,6 @@ static void on_prune(struct loop *loop, void *arg)
 	e->prune_timer = loop_timer_add(loop, PRUNE_EVERY_MS, on_prune, e);
 }
 
-static void raise_fd_limit(void)
-{
-	/* One socket a host: a large fleet needs more than the usual 1024. */
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int engine_open(struct engine *e, const char *config_path, const char *fleet_path,
 		const char *selection, unsigned flags, struct error *err)
 {
@@ -122,7 +111,7 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 	e->selected = xcalloc(e->nselected + 1, 1);
 	if (fleet_select(&e->fleet, selection, e->selected, err) < 0)
 		return -1;
-	raise_fd_limit();
+	fd_limit_raise();
 	e->loop = loop_new();
 	if (!e->loop)
 		return error_set(err, "cannot create event loop: %s", strerror(errno));

@@ -7,7 +7,9 @@
 
 #include "cli.h"
 
-enum { OPT_ACCEPT_NEW = 1000, OPT_JSON, OPT_CSV, OPT_SINCE, OPT_TIER, OPT_FIRST_PRIVATE };
+enum { OPT_ACCEPT_NEW = 1000, OPT_JSON, OPT_CSV, OPT_SINCE, OPT_TIER,
+       OPT_READ_ONLY, OPT_ASCII, /* console and demo (console_option) */
+       OPT_FIRST_PRIVATE };
 
 #define COMMON_SHORTOPTS "c:i:t:h"
 #define COMMON_LONGOPTS                                                                          \

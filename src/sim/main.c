@@ -73,17 +73,6 @@ static bool parse_long(const char *s, long lo, long hi, long *out)
 	return true;
 }
 
-static void raise_nofile(void)
-{
-	/* A thousand hosts need a thousand listening sockets before anyone
-	 * connects. */
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int sim_main(int argc, char **argv)
 {
 	struct sim_opts o = { .nhosts = 24, .port = 22000, .addr = "127.0.0.1", .time_scale = 1,
@@ -148,7 +137,7 @@ bad_value:
 	}
 	o.dir = dir;
 
-	raise_nofile();
+	fd_limit_raise(); /* a listening socket per host before anyone connects */
 	signal(SIGPIPE, SIG_IGN);
 	struct loop *loop = loop_new();
 	if (!loop || pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {

@@ -52,9 +52,7 @@ void exec_fail_all(struct conn *c, const char *why)
 		if (e->cbs.on_exit)
 			e->cbs.on_exit(e->arg, -1, why);
 		e->channel = NULL;
-		buf_free(&e->in);
-		free(e->command);
-		free(e);
+		exec_destroy(e);
 	}
 }
 

@@ -475,7 +475,6 @@ static void conn_step(struct conn *c)
 		return;
 	c->in_step = true;
 	int rc;
-	struct host *h = c->host;
 	switch (c->phase) {
 	case CONN_HANDSHAKE:
 		rc = ssh_connect(c->session);
@@ -528,7 +527,6 @@ static void conn_step(struct conn *c)
 	default:
 		break;
 	}
-	(void)h;
 	c->in_step = false;
 }
 

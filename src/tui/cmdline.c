@@ -289,15 +289,11 @@ void prompt_draw(struct tui *t, int y)
 
 static int set_columns(struct tui *t, char *list)
 {
-	bool cols[COL_COUNT] = { false };
-	cols[COL_HOST] = true;
-	for (char *save, *w = strtok_r(list, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
-		int c = view_col_parse(w);
-		if (c < 0) {
-			tui_message(t, true, "columns: unknown column '%s'", w);
-			return -1;
-		}
-		cols[c] = true;
+	bool cols[COL_COUNT];
+	const char *bad;
+	if (columns_parse(list, cols, &bad) < 0) {
+		tui_message(t, true, "columns: unknown column '%s'", bad);
+		return -1;
 	}
 	memcpy(t->columns, cols, sizeof cols);
 	prefs_save(t);
@@ -371,13 +367,11 @@ int command_run(struct tui *t, const char *input)
 			return tui_message(t, true, "%s", err.msg), -1;
 		view_rebuild(&t->view);
 	} else if (!strcmp(cmd, "sort")) {
-		char col[32] = "", dir[8] = "";
-		sscanf(arg, "%31s %7s", col, dir);
-		int c = view_col_parse(col);
-		if (c < 0)
+		if (sort_parse(t, arg) < 0) {
+			char col[32] = "";
+			sscanf(arg, "%31s", col);
 			return tui_message(t, true, "sort: unknown column '%s'", col), -1;
-		t->view.sort = (enum view_col)c;
-		t->view.sort_desc = !strcmp(dir, "desc");
+		}
 		view_rebuild(&t->view);
 		prefs_save(t);
 	} else if (!strcmp(cmd, "group")) {

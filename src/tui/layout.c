@@ -82,6 +82,33 @@ int theme_switch(struct tui *t, const char *name, struct error *err)
 	return 0;
 }
 
+int columns_parse(char *list, bool cols[COL_COUNT], const char **bad)
+{
+	memset(cols, 0, COL_COUNT * sizeof *cols);
+	cols[COL_HOST] = true;
+	*bad = NULL;
+	for (char *save, *w = strtok_r(list, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
+		int c = view_col_parse(w);
+		if (c >= 0)
+			cols[c] = true;
+		else if (!*bad)
+			*bad = w;
+	}
+	return *bad ? -1 : 0;
+}
+
+int sort_parse(struct tui *t, const char *arg)
+{
+	char col[32] = "", dir[8] = "";
+	sscanf(arg, "%31s %7s", col, dir);
+	int c = view_col_parse(col);
+	if (c < 0)
+		return -1;
+	t->view.sort = (enum view_col)c;
+	t->view.sort_desc = !strcmp(dir, "desc");
+	return 0;
+}
+
 static int prefs_line(void *arg, const char *section, const char *key, const char *value,
 		      int line, struct error *err)
 {
@@ -97,22 +124,10 @@ static int prefs_line(void *arg, const char *section, const char *key, const cha
 		t->show_alerts = strstr(buf, "alerts") != NULL;
 		t->show_ops = strstr(buf, "ops") != NULL;
 	} else if (!strcmp(key, "columns")) {
-		bool cols[COL_COUNT] = { false };
-		cols[COL_HOST] = true;
-		for (char *save, *w = strtok_r(buf, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
-			int c = view_col_parse(w);
-			if (c >= 0)
-				cols[c] = true;
-		}
-		memcpy(t->columns, cols, sizeof cols);
+		const char *bad;
+		columns_parse(buf, t->columns, &bad); /* a saved file keeps what it knows */
 	} else if (!strcmp(key, "sort")) {
-		char col[32] = "", dir[8] = "";
-		sscanf(buf, "%31s %7s", col, dir);
-		int c = view_col_parse(col);
-		if (c >= 0) {
-			t->view.sort = (enum view_col)c;
-			t->view.sort_desc = !strcmp(dir, "desc");
-		}
+		sort_parse(t, buf);
 	} else if (!strcmp(key, "group")) {
 		t->view.grouped = strcmp(buf, "off") != 0;
 	} else if (!strcmp(key, "theme") && !t->opts.theme) {

@@ -98,10 +98,8 @@ static void draw_title(struct tui *t)
 
 void tui_redraw(struct tui *t)
 {
-	int64_t start = time_mono_ms();
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	(void)start;
 	if (LINES < 5 || COLS < 30) {
 		erase();
 		mvaddstr(0, 0, "fleetop: terminal too small");
@@ -396,13 +394,12 @@ static void on_winch_pipe(struct loop *loop, int fd, int events, void *arg)
 static void on_tick(struct loop *loop, void *arg)
 {
 	struct tui *t = arg;
-	static time_t last_second;
 	time_t now = time(NULL);
 	uint64_t gen = fleet_generation();
 	/* Redraw for new data, or for the clock once a second; else sleep. */
-	if (gen != t->seen_generation || t->dirty || now != last_second) {
+	if (gen != t->seen_generation || t->dirty || now != t->drawn_second) {
 		t->seen_generation = gen;
-		last_second = now;
+		t->drawn_second = now;
 		tui_redraw(t);
 	}
 	t->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, t);

@@ -3,6 +3,7 @@
 #define FLEETOP_TUI_PRIVATE_H
 
 #include <curses.h>
+#include <time.h>
 
 #include "fleetop/fleet.h"
 #include "fleetop/loop.h"
@@ -59,6 +60,7 @@ struct tui {
 	attr_t attr[ROLE_COUNT];
 	bool dirty;               /* redraw at the next chance */
 	uint64_t seen_generation;
+	time_t drawn_second;      /* the clock in the title bar */
 	uint64_t tick_timer;
 	int sig_pipe[2];
 	/* prompt */
@@ -110,6 +112,11 @@ void layout_compute(struct tui *t);
 void prefs_load(struct tui *t);
 void prefs_save(struct tui *t);
 int theme_switch(struct tui *t, const char *name, struct error *err);
+/* "cpu,ram net": sets cols (host always on); unknown words are skipped and
+ * the first one is returned in *bad (-1), so a caller may refuse or not. */
+int columns_parse(char *list, bool cols[COL_COUNT], const char **bad);
+/* "COLUMN [asc|desc]" into the view's sort; -1 (unchanged) if unknown. */
+int sort_parse(struct tui *t, const char *arg);
 int theme_dirs(const struct tui *t, const char **dirs, char **owned, int max);
 /* tui.c */
 void tui_redraw(struct tui *t);
