@@ -32,6 +32,31 @@ void linux_parser_free(struct linux_parser *p);
 int linux_parser_feed(struct linux_parser *p, const char *data, size_t len,
 		      metric_emit_fn emit, void *arg, struct error *err);
 
+/* Custom collectors: a command run on the host over SSH (see
+ * fleetop-collectors(7)) prints JSON lines, each one of
+ *   {"metric":"plugin.dynmap.tick_ms","value":3.2[,"ts":UNIX_SECONDS]}
+ *   {"metrics":{"a.b":1,"c":2}[,"ts":...]}
+ *   {"event":"mod_incompatible","severity":"warning","message":"..."}
+ * Metric names get the prefix "custom."; severity is info, warning or
+ * critical (default info). */
+enum custom_kind { CUSTOM_METRIC, CUSTOM_EVENT };
+#define CUSTOM_MAX_LINE 65536
+struct custom_item {
+	enum custom_kind kind;
+	char metric[128];   /* "custom." + the name the line gave */
+	double value;       /* finite */
+	int64_t ts_ms;      /* 0: the line gave none (use the time it arrived) */
+	char event[64];     /* event kind */
+	char severity[16];  /* "info", "warning" or "critical" */
+	char message[512];  /* cleaned to one printable line */
+};
+typedef void (*custom_emit_fn)(void *arg, const struct custom_item *item);
+/* Parses one line (without its newline). Emits each item it holds and
+ * returns how many (0 for a blank line), or -1 with a one-line reason in
+ * err (nothing emitted: a line is taken whole or not at all). */
+int custom_parse_line(const char *line, size_t len, custom_emit_fn emit, void *arg,
+		      struct error *err);
+
 /* The collector: runs the linux probe on every up host over the pool and
  * turns its frames into samples. It restarts a probe that ends or goes
  * silent; per-host interval and mounts come from host vars

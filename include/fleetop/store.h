@@ -47,6 +47,26 @@ int store_query(struct store *s, const char *host, const char *metric, int64_t f
 /* Names of metrics stored for a host (for completion and errors). */
 int store_metrics(struct store *s, const char *host, char ***names, size_t *n, struct error *err);
 
+/* Events: things a host reported that are not numbers (custom collectors'
+ * events, game server notices), kept with the history and pruned with the
+ * 1m tier's retention. */
+struct store_event {
+	int64_t id;
+	int64_t ts_ms;
+	const char *host;
+	const char *severity; /* info, warning, critical */
+	const char *kind;     /* e.g. mod_incompatible */
+	const char *message;
+};
+/* Committed at once (events are rare; they are not batched with samples). */
+int store_event_add(struct store *s, const char *host, int64_t ts_ms, const char *severity,
+		    const char *kind, const char *message, struct error *err);
+typedef void (*store_event_fn)(void *arg, const struct store_event *ev);
+/* Events since since_ms (host NULL: every host), newest first, at most limit
+ * (0: no limit). The strings live only during the callback. */
+int store_events(struct store *s, int64_t since_ms, const char *host, int limit,
+		 store_event_fn fn, void *arg, struct error *err);
+
 struct store_stats {
 	int64_t samples_raw, rows_1m, rows_1h, series;
 	int64_t committed_total; /* samples committed since open */

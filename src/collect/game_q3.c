@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "fleetop/game.h"
+#include "game_private.h"
 
 #define OOB "\xff\xff\xff\xff"
 #define Q3_REPLY OOB "statusResponse"
@@ -24,85 +25,6 @@ int q3_status_request(char *buf, size_t size, unsigned challenge)
 	memcpy(buf, OOB, 4);
 	memcpy(buf + 4, tail, (size_t)n + 1);
 	return (int)len;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0:
- * overlong forms, surrogates, code points past U+10FFFF and C1 controls are
- * refused, so what is kept is safe to hand to a terminal. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned cp;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
-		return 0;
-	return len;
-}
-
-static int is_hex(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* Copies src into dst as something a terminal can show: Quake colour codes
- * dropped (^N; DarkPlaces' ^xRGB; DarkPlaces' "^^" is a literal caret),
- * control bytes and invalid UTF-8 turned into '?', cut at a character. */
-static void q3_clean(char *dst, size_t size, const char *src, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t o = 0, i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		const char *put = src + i;
-		size_t take = 1, adv = 1;
-		if (c == '^' && i + 1 < n) {
-			unsigned char next = s[i + 1];
-			if (next == '^') {
-				adv = 2;
-			} else if (next == 'x' && i + 4 < n && is_hex(s[i + 2]) &&
-				   is_hex(s[i + 3]) && is_hex(s[i + 4])) {
-				i += 5;
-				continue;
-			} else if (next > 0x20 && next < 0x7f) {
-				i += 2;
-				continue;
-			}
-		} else if (c >= 0x80) {
-			take = adv = utf8_len(s + i, n - i);
-			if (!take) {
-				put = "?";
-				take = adv = 1;
-			}
-		} else if (c < 0x20 || c == 0x7f) {
-			put = "?";
-		}
-		if (o + take >= size)
-			break;
-		memcpy(dst + o, put, take);
-		o += take;
-		i += adv;
-	}
-	dst[o] = '\0';
 }
 
 /* A decimal int with an optional minus sign, bounded so it cannot overflow. */
@@ -166,7 +88,7 @@ static int q3_player(const char *p, const char *end, struct game_player *pl, con
 		return *why = "name has no closing quote", -1;
 	if (skip_spaces(close, end) != end)
 		return *why = "text after the name", -1;
-	q3_clean(pl->name, sizeof pl->name, p + 1, (size_t)(close - 1 - (p + 1)));
+	game_text_clean(pl->name, sizeof pl->name, p + 1, (size_t)(close - 1 - (p + 1)), GAME_COLORS_Q3);
 	return 0;
 }
 
@@ -203,9 +125,9 @@ static int q3_info(const char *p, const char *end, unsigned challenge, struct ga
 #define KEY(name) (klen == sizeof(name) - 1 && !strncasecmp(key, name, klen))
 		/* DarkPlaces says "hostname" where ioquake3 says "sv_hostname". */
 		if (KEY("sv_hostname") || KEY("hostname")) {
-			q3_clean(out->name, sizeof out->name, val, vlen);
+			game_text_clean(out->name, sizeof out->name, val, vlen, GAME_COLORS_Q3);
 		} else if (KEY("mapname")) {
-			q3_clean(out->map, sizeof out->map, val, vlen);
+			game_text_clean(out->map, sizeof out->map, val, vlen, GAME_COLORS_Q3);
 		} else if (KEY("sv_maxclients")) {
 			maxc = q3_count(val, vlen);
 		} else if (KEY("sv_privateClients")) {
@@ -215,7 +137,7 @@ static int q3_info(const char *p, const char *end, unsigned challenge, struct ga
 			int n = snprintf(sent, sizeof sent, "%u", challenge);
 			if (challenge && vlen == (size_t)n && !memcmp(val, sent, vlen))
 				continue;
-			q3_clean(got, sizeof got, val, vlen);
+			game_text_clean(got, sizeof got, val, vlen, GAME_COLORS_Q3);
 			if (!challenge)
 				return error_set(err, "q3 status: reply carries challenge '%s' but none was sent (spoofed or stale)",
 						 got);
@@ -243,7 +165,7 @@ static int q3_parse(const char *d, size_t len, unsigned challenge, struct game_s
 		size_t n = len - 4, w = 0;
 		while (w < n && w < 20 && d[4 + w] != '\n' && d[4 + w] != ' ')
 			w++;
-		q3_clean(word, sizeof word, d + 4, w);
+		game_text_clean(word, sizeof word, d + 4, w, GAME_COLORS_Q3);
 		return error_set(err, "q3 status: reply is '%s', not statusResponse", word);
 	}
 	const char *nul = memchr(d, '\0', len);
