@@ -58,7 +58,8 @@ int custom_parse_line(const char *line, size_t len, custom_emit_fn emit, void *a
 		      struct error *err);
 
 /* The collector: runs the linux probe on every up host over the pool and
- * turns its frames into samples. It restarts a probe that ends or goes
+ * turns its frames into samples; polls game servers (game_poller.c), runs
+ * the game-process probe and custom collectors (custom_runner.c). It restarts a probe that ends or goes
  * silent; per-host interval and mounts come from host vars
  * `collect_interval` and `collect_mounts`, else from settings. */
 struct loop;
@@ -71,6 +72,15 @@ typedef void (*sample_fn)(void *arg, struct host *h, const char *metric, int64_t
 struct collector *collector_new(struct loop *loop, struct ssh_pool *pool,
 				const struct settings *s, sample_fn on_sample, void *arg);
 void collector_free(struct collector *c);
+/* Events (custom collectors' and others'): ts_ms is wall time. */
+typedef void (*event_fn)(void *arg, struct host *h, int64_t ts_ms, const char *severity,
+			 const char *kind, const char *message);
+void collector_on_event(struct collector *c, event_fn fn, void *arg);
+/* Starts what does not need SSH for h: its game server's queries (vars
+ * game=, query_port= ...; see fleetop.conf(5)). Call once per host. */
+void collector_watch(struct collector *c, struct host *h);
+/* Game polls completed for h (each one sets game.up to 1 or 0). */
+uint64_t collector_game_polls(const struct collector *c, const struct host *h);
 /* Call when a host comes up / goes down (from the pool's state callback). */
 void collector_host_up(struct collector *c, struct host *h);
 void collector_host_down(struct collector *c, struct host *h);

@@ -84,6 +84,8 @@ struct host {
 	struct metric_value *metrics; /* latest value of each metric */
 	size_t nmetrics;
 	struct host_ring *rings;      /* RING_COUNT of them once a ring metric arrives */
+	struct host_var *info;        /* latest text facts (game.map, game.error ...) */
+	size_t ninfo;
 };
 
 struct group {
@@ -130,6 +132,13 @@ int fleet_select(const struct fleet *f, const char *pattern, unsigned char *sele
 /* Latest metric values, kept sorted by name in host->metrics. */
 void host_set_metric(struct host *h, const char *name, double value);
 bool host_get_metric(const struct host *h, const char *name, double *value);
+/* Text facts collectors report beside numbers: "game.map", "game.version",
+ * "game.name", "game.players_list" (a line a player: name TAB score TAB
+ * ping), "game.error", "game.via", "proc.error", "custom.error". value NULL
+ * removes the key. host_get_info returns NULL when absent. */
+void host_set_info(struct host *h, const char *key, const char *value);
+const char *host_get_info(const struct host *h, const char *key);
+
 /* fmt (may be NULL) becomes h->error, on one line. state_since_ms moves
  * only when the state changes: "down for 3m" survives repeated failures. */
 void host_set_state(struct host *h, enum host_state state, enum host_fault fault,

@@ -5,7 +5,9 @@
  * (a daily player cycle driving CPU, RAM and network; a slow memory leak
  * on one host; a disk filling on another; one host that drops off and
  * comes back), and answers other exec requests with a small built-in
- * command set so bulk-operation tests can run on it. */
+ * command set so bulk-operation tests can run on it. Each host also runs
+ * its game's server on loopback (players, map, TPS from the same model)
+ * and answers the game-process probe. */
 #ifndef FLEETOP_SIM_H
 #define FLEETOP_SIM_H
 
@@ -27,6 +29,14 @@ struct sim_opts {
 	 * 0: defaults (300 and 20); flap_every_s < 0: never. */
 	int flap_every_s;
 	int flap_down_s;
+	/* Each host also runs its game's server (Quake 3 getstatus, Valheim
+	 * A2S, Minecraft Server List Ping and RCON). Without spread_addrs
+	 * host i uses game_port + 2i (the query port) and game_port + 2i + 1
+	 * (RCON, Minecraft only); 0: port + 8000, and a host whose ports are
+	 * taken or past 65535 runs none. With spread_addrs every host uses
+	 * game_port and game_port + 1; 0: the games' standard ports (27960,
+	 * 2457, 25565 and RCON 25575). */
+	int game_port;
 };
 
 /* Creates keys in dir if missing (host keys stable across runs), binds every
@@ -45,7 +55,8 @@ int sim_host_port(const struct sim *s, int i);
 bool sim_host_is_down(const struct sim *s, int i);
 
 /* `fleetop sim [--hosts N] [--dir DIR] [--port P] [--addr A] [--spread]
- * [--time-scale X] [--seed S] [--flap-every SEC] [--flap-down SEC]`:
+ * [--time-scale X] [--seed S] [--flap-every SEC] [--flap-down SEC]
+ * [--game-port BASE]`:
  * serves until SIGINT or SIGTERM. Returns the exit code (0, 1 failure to
  * start, 2 usage). */
 int sim_main(int argc, char **argv);

@@ -6,6 +6,8 @@
 #ifndef FLEETOP_SSH_H
 #define FLEETOP_SSH_H
 
+#include <sys/socket.h>
+
 #include "fleetop/core.h"
 #include "fleetop/fleet.h"
 #include "fleetop/settings.h"
@@ -23,6 +25,12 @@ void ssh_pool_free(struct ssh_pool *p);
 /* Starts (or keeps) a session to h; reconnects on its own once started. */
 void ssh_pool_connect(struct ssh_pool *p, struct host *h);
 void ssh_pool_disconnect(struct ssh_pool *p, struct host *h);
+/* The address h's SSH session is connected to (when it is up and not
+ * through a proxy): where a game on the same machine can be queried when
+ * the inventory names the host by an ssh_config alias. */
+struct sockaddr_storage;
+int ssh_pool_peer_addr(const struct ssh_pool *p, const struct host *h, struct sockaddr_storage *ss,
+		       socklen_t *len);
 /* Hosts still connecting (for one-shot commands waiting on a round). */
 int ssh_pool_pending(const struct ssh_pool *p);
 

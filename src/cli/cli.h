@@ -22,7 +22,7 @@ struct command {
 	const char *summary;
 };
 extern const struct command cmd_console, cmd_hosts, cmd_check, cmd_status, cmd_history,
-	cmd_collect, cmd_sim, cmd_demo;
+	cmd_events, cmd_collect, cmd_sim, cmd_demo;
 
 /* Prints "fleetop: msg" to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) FT_PRINTF(1, 2);
@@ -45,6 +45,7 @@ struct engine {
 	uint64_t flush_timer, prune_timer;
 	int signal_pipe[2];
 	bool interrupted;
+	bool watching;          /* game queries started (once, at the first run) */
 	uint64_t stored;
 };
 

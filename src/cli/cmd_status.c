@@ -3,7 +3,7 @@
 #include "report.h"
 
 /* Settled: down, or up with two frames (rates need two), or up with a
- * probe error to show. */
+ * probe error to show; and its game, if it has one, polled once. */
 static bool round_done(struct engine *e, void *arg)
 {
 	(void)arg;
@@ -11,6 +11,10 @@ static bool round_done(struct engine *e, void *arg)
 		if (!e->selected[i])
 			continue;
 		struct host *h = &e->fleet.hosts[i];
+		/* A game answers (or not) whatever SSH does. */
+		if (host_var(h, "game") && !host_get_metric(h, "game.up", NULL) &&
+		    !host_get_info(h, "game.error"))
+			return false;
 		if (h->state == HOST_DOWN)
 			continue;
 		if (h->state != HOST_UP)
@@ -43,6 +47,13 @@ static int status_run(int argc, char **argv)
 			       ENGINE_STORE | ENGINE_COLLECT) < 0)
 		return EXIT_USAGE;
 	int64_t limit = e.settings.connect_timeout_ms + 3 * e.settings.interval_ms + 2000;
+	/* A game query may try two ways, each with its own timeout. */
+	for (size_t i = 0; i < e.fleet.nhosts; i++) {
+		if (e.selected[i] && host_var(&e.fleet.hosts[i], "game")) {
+			limit += 8000;
+			break;
+		}
+	}
 	engine_run(&e, round_done, NULL, limit);
 	int failed = 0;
 	for (size_t i = 0; i < e.fleet.nhosts; i++)

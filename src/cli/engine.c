@@ -57,6 +57,15 @@ static void on_sample(void *arg, struct host *h, const char *metric, int64_t ts_
 		log_warn("%s: not stored: %s", h->name, err.msg);
 }
 
+static void on_event(void *arg, struct host *h, int64_t ts_ms, const char *severity,
+		     const char *kind, const char *message)
+{
+	struct engine *e = arg;
+	struct error err;
+	if (e->store && store_event_add(e->store, h->name, ts_ms, severity, kind, message, &err) < 0)
+		log_warn("%s: event not stored: %s", h->name, err.msg);
+}
+
 static void engine_flush(struct engine *e)
 {
 	struct error err;
@@ -132,8 +141,10 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 		e->prune_timer = loop_timer_add(e->loop, 1000, on_prune, e);
 	}
 	e->pool = ssh_pool_new(e->loop, &e->settings, on_state, e);
-	if (flags & ENGINE_COLLECT)
+	if (flags & ENGINE_COLLECT) {
 		e->collector = collector_new(e->loop, e->pool, &e->settings, on_sample, e);
+		collector_on_event(e->collector, on_event, e);
+	}
 	if (pipe2(e->signal_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
 		signal_fd = e->signal_pipe[1];
 		loop_fd_add(e->loop, e->signal_pipe[0], LOOP_READ, on_signal_pipe, e);
@@ -149,9 +160,14 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *arg,
 		int64_t timeout_ms)
 {
-	for (size_t i = 0; i < e->fleet.nhosts; i++)
-		if (e->selected[i])
-			ssh_pool_connect(e->pool, &e->fleet.hosts[i]);
+	for (size_t i = 0; i < e->fleet.nhosts; i++) {
+		if (!e->selected[i])
+			continue;
+		if (e->collector && !e->watching)
+			collector_watch(e->collector, &e->fleet.hosts[i]);
+		ssh_pool_connect(e->pool, &e->fleet.hosts[i]);
+	}
+	e->watching = true;
 	int64_t start = time_mono_ms();
 	while (!e->interrupted) {
 		if (done && done(e, arg))

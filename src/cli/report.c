@@ -3,9 +3,44 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
+
+/* "info": the text facts (map, version, errors of the game query, the
+ * game probe and custom collectors); "players": the list, parsed. */
+static void info_json(cJSON *o, const struct host *h)
+{
+	cJSON *info = cJSON_AddObjectToObject(o, "info");
+	const char *list = NULL;
+	for (size_t i = 0; i < h->ninfo; i++) {
+		if (!strcmp(h->info[i].key, "game.players_list"))
+			list = h->info[i].value;
+		else
+			cJSON_AddStringToObject(info, h->info[i].key, h->info[i].value);
+	}
+	if (!list)
+		return;
+	cJSON *players = cJSON_AddArrayToObject(o, "players");
+	for (const char *l = list; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		char line[128];
+		snprintf(line, sizeof line, "%.*s", (int)n, l);
+		char *t1 = strchr(line, '\t');
+		char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (t1 && t2) {
+			*t1 = *t2 = '\0';
+			cJSON *p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "name", line);
+			cJSON_AddNumberToObject(p, "score", atoi(t1 + 1));
+			cJSON_AddNumberToObject(p, "ping", atoi(t2 + 1));
+			cJSON_AddItemToArray(players, p);
+		}
+		l += n + (nl ? 1 : 0);
+	}
+}
 
 static cJSON *host_json(const struct host *h, bool with_metrics)
 {
@@ -26,6 +61,7 @@ static cJSON *host_json(const struct host *h, bool with_metrics)
 		for (size_t i = 0; i < h->nmetrics; i++)
 			if (isfinite(h->metrics[i].value))
 				cJSON_AddNumberToObject(m, h->metrics[i].name, h->metrics[i].value);
+		info_json(o, h);
 	}
 	return o;
 }
@@ -76,6 +112,34 @@ static const char *uptime_cell(const struct host *h, char *out, size_t size)
 	return out;
 }
 
+static const char *players_cell(const struct host *h, char *out, size_t size)
+{
+	double up, n, max;
+	if (!host_get_metric(h, "game.up", &up))
+		return "-";
+	if (up == 0 || !host_get_metric(h, "game.players", &n))
+		return "down";
+	if (host_get_metric(h, "game.players_max", &max) && max > 0)
+		snprintf(out, size, "%.0f/%.0f", n, max);
+	else
+		snprintf(out, size, "%.0f", n);
+	return out;
+}
+
+/* The host's own error first, then its game's and collectors'. */
+static const char *host_error(const struct host *h)
+{
+	static const char *const keys[] = { "game.error", "proc.error", "custom.error" };
+	if (h->error[0])
+		return h->error;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const char *v = host_get_info(h, keys[i]);
+		if (v)
+			return v;
+	}
+	return "";
+}
+
 void report_table(const struct engine *e, bool with_metrics, FILE *out)
 {
 	size_t w = 4;
@@ -83,9 +147,9 @@ void report_table(const struct engine *e, bool with_metrics, FILE *out)
 		if (e->selected[i] && strlen(e->fleet.hosts[i].name) > w)
 			w = strlen(e->fleet.hosts[i].name);
 	if (with_metrics)
-		fprintf(out, "%-*s  %-10s %6s %6s %6s %6s %10s %10s %8s  %s\n", (int)w, "HOST",
-			"STATE", "CPU%", "MEM%", "DISK%", "LOAD1", "NET-RX", "NET-TX", "UPTIME",
-			"ERROR");
+		fprintf(out, "%-*s  %-10s %6s %6s %6s %6s %10s %10s %8s %9s %5s  %s\n", (int)w,
+			"HOST", "STATE", "CPU%", "MEM%", "DISK%", "LOAD1", "NET-RX", "NET-TX",
+			"UPTIME", "PLAYERS", "TPS", "ERROR");
 	else
 		fprintf(out, "%-*s  %-10s %s\n", (int)w, "HOST", "STATE", "DETAIL");
 	for (size_t i = 0; i < e->fleet.nhosts; i++) {
@@ -97,12 +161,14 @@ void report_table(const struct engine *e, bool with_metrics, FILE *out)
 				h->state == HOST_UP ? "ok" : h->error);
 			continue;
 		}
-		char c[7][24];
-		fprintf(out, "%-*s  %-10s %6s %6s %6s %6s %10s %10s %8s  %s\n", (int)w, h->name,
+		char c[9][24];
+		fprintf(out, "%-*s  %-10s %6s %6s %6s %6s %10s %10s %8s %9s %5s  %s\n", (int)w, h->name,
 			host_state_name(h->state), metric_cell(h, "cpu.util", "%.1f", c[0], 24),
 			metric_cell(h, "mem.used_pct", "%.1f", c[1], 24),
 			metric_cell(h, "disk.used_pct", "%.0f", c[2], 24),
 			metric_cell(h, "load.1", "%.2f", c[3], 24), rate_cell(h, "net.rx_bps", c[4], 24),
-			rate_cell(h, "net.tx_bps", c[5], 24), uptime_cell(h, c[6], 24), h->error);
+			rate_cell(h, "net.tx_bps", c[5], 24), uptime_cell(h, c[6], 24),
+			players_cell(h, c[7], 24), metric_cell(h, "game.tps", "%.1f", c[8], 24),
+			host_error(h));
 	}
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collect_private.h"
 #include "fleetop/collect.h"
 #include "fleetop/fleet.h"
 #include "fleetop/loop.h"
@@ -36,7 +37,66 @@ struct collector {
 	size_t nprobes;
 	uint64_t samples;
 	int64_t now_wall;      /* time stamp of the frame being emitted */
+	struct game_poller *games;
+	struct custom_runner *customs;
+	event_fn on_event;
+	void *event_arg;
 };
+
+struct loop *collector_loop(struct collector *c)
+{
+	return c->loop;
+}
+
+struct ssh_pool *collector_pool(struct collector *c)
+{
+	return c->pool;
+}
+
+const struct settings *collector_settings(struct collector *c)
+{
+	return c->settings;
+}
+
+void collector_emit(struct collector *c, struct host *h, const char *metric, int64_t ts_ms,
+		    double value)
+{
+	host_set_metric(h, metric, value);
+	c->samples++;
+	int64_t now = time_wall_ms();
+	if (!ts_ms)
+		ts_ms = now;
+	if (ts_ms > h->last_sample_ms && ts_ms <= now)
+		h->last_sample_ms = ts_ms;
+	if (c->on_sample)
+		c->on_sample(c->arg, h, metric, ts_ms, value);
+}
+
+void collector_event(struct collector *c, struct host *h, int64_t ts_ms, const char *severity,
+		     const char *kind, const char *message)
+{
+	if (!ts_ms)
+		ts_ms = time_wall_ms();
+	log_info("%s: event %s (%s): %s", h->name, kind, severity, message);
+	if (c->on_event)
+		c->on_event(c->event_arg, h, ts_ms, severity, kind, message);
+}
+
+void collector_on_event(struct collector *c, event_fn fn, void *arg)
+{
+	c->on_event = fn;
+	c->event_arg = arg;
+}
+
+void collector_watch(struct collector *c, struct host *h)
+{
+	game_poller_watch(c->games, h);
+}
+
+uint64_t collector_game_polls(const struct collector *c, const struct host *h)
+{
+	return game_poller_polls(c->games, h);
+}
 
 static void probe_start(struct probe *p);
 
@@ -221,6 +281,8 @@ struct collector *collector_new(struct loop *loop, struct ssh_pool *pool,
 	c->settings = s;
 	c->on_sample = on_sample;
 	c->arg = arg;
+	c->games = game_poller_new(c);
+	c->customs = custom_runner_new(c);
 	return c;
 }
 
@@ -239,6 +301,8 @@ void collector_host_up(struct collector *c, struct host *h)
 	struct probe *p = probe_of(c, h, true);
 	if (!p->exec && !p->restart_timer)
 		probe_start(p);
+	game_poller_host_up(c->games, h);
+	custom_runner_host_up(c->customs, h);
 }
 
 void collector_host_down(struct collector *c, struct host *h)
@@ -251,6 +315,8 @@ void collector_host_down(struct collector *c, struct host *h)
 		p->watch_timer = p->restart_timer = 0;
 		p->restarts = 0;
 	}
+	game_poller_host_down(c->games, h);
+	custom_runner_host_down(c->customs, h);
 }
 
 uint64_t collector_frames(const struct collector *c, const struct host *h)
@@ -267,6 +333,8 @@ void collector_free(struct collector *c)
 {
 	if (!c)
 		return;
+	game_poller_free(c->games);
+	custom_runner_free(c->customs);
 	for (size_t i = 0; i < c->nprobes; i++) {
 		struct probe *p = c->probes[i];
 		if (!p)

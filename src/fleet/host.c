@@ -114,6 +114,7 @@ void fleet_free(struct fleet *f)
 			free(h->metrics[m].name);
 		free(h->metrics);
 		free(h->rings);
+		free_vars(h->info, h->ninfo);
 	}
 	free(f->hosts);
 	for (size_t i = 0; i < f->ngroups; i++) {
@@ -290,6 +291,40 @@ bool host_get_metric(const struct host *h, const char *name, double *value)
 	if (found && value)
 		*value = h->metrics[i].value;
 	return found;
+}
+
+void host_set_info(struct host *h, const char *key, const char *value)
+{
+	for (size_t i = 0; i < h->ninfo; i++) {
+		if (strcmp(h->info[i].key, key) != 0)
+			continue;
+		if (value && !strcmp(h->info[i].value, value))
+			return; /* unchanged: no redraw */
+		generation++;
+		free(h->info[i].value);
+		if (value) {
+			h->info[i].value = xstrdup(value);
+		} else {
+			free(h->info[i].key);
+			h->info[i] = h->info[--h->ninfo];
+		}
+		return;
+	}
+	if (!value)
+		return;
+	generation++;
+	h->info = xrealloc(h->info, (h->ninfo + 1) * sizeof *h->info);
+	h->info[h->ninfo].key = xstrdup(key);
+	h->info[h->ninfo].value = xstrdup(value);
+	h->ninfo++;
+}
+
+const char *host_get_info(const struct host *h, const char *key)
+{
+	for (size_t i = 0; i < h->ninfo; i++)
+		if (!strcmp(h->info[i].key, key))
+			return h->info[i].value;
+	return NULL;
 }
 
 void host_set_state(struct host *h, enum host_state state, enum host_fault fault,

@@ -2,11 +2,17 @@
  * (fleet.conf), the host keys (known_hosts) and settings that point at
  * them with paths relative to the directory (fleetop.conf). Rewritten on
  * every start, each atomically. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "game.h"
 #include "sim_private.h"
+
+#define RCON_PASSWORD_FILE "rcon_password"
 
 static int write_file(const struct sim *s, const char *name, const struct buf *b, int mode,
 		      struct error *err)
@@ -17,9 +23,37 @@ static int write_file(const struct sim *s, const char *name, const struct buf *b
 	return rc;
 }
 
-static const char *game_name(enum sim_game g)
+/* A value for fleet.conf: as it is, or double-quoted when it has what
+ * the inventory's line splitting would take apart. */
+static void put_value(struct buf *b, const char *v)
 {
-	return g == GAME_MINECRAFT ? "minecraft" : g == GAME_QUAKE ? "quake3" : "valheim";
+	if (*v && !strpbrk(v, " \t\"'\\#=")) {
+		buf_puts(b, v);
+		return;
+	}
+	buf_puts(b, "\"");
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			buf_puts(b, "\\");
+		buf_append(b, v, 1);
+	}
+	buf_puts(b, "\"");
+}
+
+/* The host's game server, as host vars: what the collector needs to query
+ * it and to find its process and world. */
+static void write_game_vars(const struct sim_host *h, const char *pwfile, struct buf *b)
+{
+	buf_printf(b, " game=%s", gsrv_game_name(h->game));
+	if (h->query_port)
+		buf_printf(b, " query_port=%d", h->query_port);
+	if (h->rcon_port) {
+		buf_printf(b, " rcon_port=%d rcon_password_file=", h->rcon_port);
+		put_value(b, pwfile);
+	}
+	buf_puts(b, " game_process=");
+	put_value(b, gsrv_process_name(h->game));
+	buf_printf(b, " game_world=%s", gsrv_world_dir(h->game));
 }
 
 static void write_roles(const struct sim *s, struct buf *b)
@@ -40,6 +74,10 @@ static int write_inventory(const struct sim *s, struct error *err)
 		       "# Rewritten each time the simulator starts.\n",
 		   s->nhosts, (unsigned long long)s->seed);
 	write_roles(s, &b);
+	char absdir[PATH_MAX];
+	if (!realpath(s->dir, absdir))
+		snprintf(absdir, sizeof absdir, "%s", s->dir);
+	char *pwfile = xasprintf("%s/%s", absdir, RCON_PASSWORD_FILE);
 	const char *group = NULL;
 	for (int i = 0; i < s->nhosts; i++) {
 		const struct sim_host *h = &s->hosts[i];
@@ -47,15 +85,19 @@ static int write_inventory(const struct sim *s, struct error *err)
 			/* Hosts come grouped: a section per run of one group. */
 			if (group) {
 				const struct sim_host *prev = &s->hosts[i - 1];
-				buf_printf(&b, "\n[%s:vars]\ngame=%s\n", group, game_name(prev->game));
+				buf_printf(&b, "\n[%s:vars]\ngame=%s\n", group, gsrv_game_name(prev->game));
 			}
 			group = h->group;
 			buf_printf(&b, "\n[%s]\n", group);
 		}
-		buf_printf(&b, "%s ansible_host=%s ansible_port=%d\n", h->name, h->addr, h->port);
+		buf_printf(&b, "%s ansible_host=%s ansible_port=%d", h->name, h->addr, h->port);
+		write_game_vars(h, pwfile, &b);
+		buf_puts(&b, "\n");
 	}
+	free(pwfile);
 	if (group)
-		buf_printf(&b, "\n[%s:vars]\ngame=%s\n", group, game_name(s->hosts[s->nhosts - 1].game));
+		buf_printf(&b, "\n[%s:vars]\ngame=%s\n", group,
+			   gsrv_game_name(s->hosts[s->nhosts - 1].game));
 	bool have_eu = false, have_us = false;
 	for (int i = 0; i < s->nhosts; i++) {
 		have_eu |= strcmp(s->hosts[i].group, "eu-minecraft") == 0;
@@ -98,6 +140,44 @@ static int write_settings(const struct sim *s, struct error *err)
 		     "host_key_policy = strict\n");
 	int rc = write_file(s, "fleetop.conf", &b, 0644, err);
 	buf_free(&b);
+	return rc;
+}
+
+int sim_rcon_password_load(struct sim *s, struct error *err)
+{
+	char *path = xasprintf("%s/%s", s->dir, RCON_PASSWORD_FILE), *text = NULL;
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		/* Kept across runs, like the keys: a console may have it already. */
+		if (file_read_all(path, &text, NULL, err) < 0) {
+			free(path);
+			return -1;
+		}
+		size_t n = strcspn(text, "\r\n");
+		text[n] = '\0';
+		if (n) {
+			s->rcon_password = text;
+			free(path);
+			return 0;
+		}
+		free(text);
+	} else if (errno != ENOENT) {
+		error_set(err, "sim: %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	char pw[21];
+	uint64_t x = s->seed ^ 0x72636f6e70617373ull;
+	for (size_t i = 0; i < sizeof pw - 1; i++) {
+		x = model_hash(x);
+		pw[i] = alphabet[x % (sizeof alphabet - 1)];
+	}
+	pw[sizeof pw - 1] = '\0';
+	int rc = file_write_atomic(path, pw, strlen(pw), 0600, err);
+	free(path);
+	if (rc == 0)
+		s->rcon_password = xstrdup(pw);
 	return rc;
 }
 

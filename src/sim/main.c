@@ -37,6 +37,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fleetop sim [--hosts N] [--dir DIR] [--port P] [--addr A] [--spread]\n"
 		   "                  [--time-scale X] [--seed S] [--flap-every SEC] [--flap-down SEC]\n"
+		   "                  [--game-port BASE]\n"
 		   "  Plays N Linux game-server hosts over SSH on loopback, for the console to watch.\n"
 		   "  --hosts N        how many hosts (default 24)\n"
 		   "  --dir DIR        keys, inventory and settings (default $FLEETOP_HOME/sim or ./fleetop-sim)\n"
@@ -46,7 +47,10 @@ static void usage(FILE *f)
 		   "  --time-scale X   simulated seconds per real second for the daily cycle (default 1)\n"
 		   "  --seed S         which fleet (default 1)\n"
 		   "  --flap-every SEC one host drops off every SEC seconds (default 300; 0: never)\n"
-		   "  --flap-down SEC  for SEC seconds (default 20)\n");
+		   "  --flap-down SEC  for SEC seconds (default 20)\n"
+		   "  --game-port BASE each host's game server: host i on BASE+2i (query) and\n"
+		   "                   BASE+2i+1 (Minecraft RCON); default P+8000. With --spread\n"
+		   "                   every host on BASE and BASE+1; default the games' own ports\n");
 }
 
 /* "--name VALUE" or "--name=VALUE": the value, advancing *i; NULL if absent. */
@@ -115,6 +119,10 @@ int sim_main(int argc, char **argv)
 			if (!parse_long(v, 0, 86400 * 365, &n))
 				goto bad_value;
 			o.flap_every_s = n == 0 ? -1 : (int)n;
+		} else if ((v = opt_value(argc, argv, &i, "--game-port"))) {
+			if (!parse_long(v, 1, 65535, &n))
+				goto bad_value;
+			o.game_port = (int)n;
 		} else if ((v = opt_value(argc, argv, &i, "--flap-down"))) {
 			if (!parse_long(v, 1, 86400 * 365, &n))
 				goto bad_value;

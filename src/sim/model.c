@@ -14,6 +14,7 @@
 #define MIB (1024.0 * 1024.0)
 #define GIB_KB (1024.0 * 1024.0) /* a GiB in kB */
 #define PID_MAX 4194304.0
+#define LEAK_PERIOD_S (16 * 3600.0) /* simulated: the leak grows, the game restarts */
 
 uint64_t model_hash(uint64_t x)
 {
@@ -69,6 +70,11 @@ static double vnoise(uint64_t seed, double t, double period)
 	return 2 * (a + (b - a) * s) - 1;
 }
 
+double model_noise(uint64_t seed, double t, double period)
+{
+	return vnoise(seed, t, period);
+}
+
 static double clamp(double v, double lo, double hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
@@ -102,6 +108,7 @@ int model_mount_for(const struct model_host *m, const char *path)
 struct rates {
 	int players;
 	double util, iowait, steal;
+	double game_cores; /* the game server's own share of the busy cores */
 	double runnable;
 	double eth_rx, eth_tx, lo_bytes;
 	double game_wr, base_wr, rd;
@@ -150,11 +157,13 @@ static void rates_at(const struct model_host *m, double t, double real_s, struct
 	memset(r, 0, sizeof *r);
 	r->players = players_at(m, t);
 	double jitter = 0.05 * vnoise(ns ^ 21, real_s, 4) + 0.03 * vnoise(ns ^ 22, real_s, 1.1);
-	double busy = 0.05 + 0.03 * m->ncores + r->players * m->cpu_per_player;
+	double game = 0.02 + r->players * m->cpu_per_player;
 	if (m->game == GAME_MINECRAFT) /* chunk saves and GC: bursts now and then */
-		busy += 0.25 * r->players * m->cpu_per_player *
+		game += 0.25 * r->players * m->cpu_per_player *
 			fmax(0, vnoise(ns ^ 23, real_s, 17) - 0.4);
+	double busy = 0.03 + 0.03 * m->ncores + game; /* the OS, the game */
 	r->util = clamp(busy / m->ncores * (1 + jitter), 0.004, 0.985);
+	r->game_cores = r->util * m->ncores * (game / busy);
 
 	r->game_wr = r->players * (m->game == GAME_MINECRAFT ? 3000.0 : 900.0);
 	r->base_wr = 18000 + 6000 * vnoise(ns ^ 24, real_s, 30);
@@ -162,8 +171,11 @@ static void rates_at(const struct model_host *m, double t, double real_s, struct
 	double wr = r->game_wr + r->base_wr + (m->fills_disk ? 400000 : 0);
 	r->iowait = clamp(0.0015 + wr / 3e8 + 0.001 * vnoise(ns ^ 26, real_s, 6), 0, 0.08);
 	r->steal = m->steal_share * (0.5 + r->util);
-	if (r->util + r->iowait + r->steal > 0.995)
-		r->util = 0.995 - r->iowait - r->steal;
+	if (r->util + r->iowait + r->steal > 0.995) {
+		double cut = 0.995 - r->iowait - r->steal;
+		r->game_cores *= cut / r->util;
+		r->util = cut;
+	}
 	r->runnable = r->util * m->ncores + r->iowait * m->ncores * 0.5;
 
 	double pj = 1 + jitter;
@@ -175,7 +187,7 @@ static void rates_at(const struct model_host *m, double t, double real_s, struct
 	if (m->leaks) {
 		double room = m->mem_total_kb * 0.96 -
 			      (os_kb + m->game_base_kb + m->max_players * m->ram_per_player_kb);
-		r->leak_kb = fmax(0, room) * saw(ns ^ 31, t, 16 * 3600.0);
+		r->leak_kb = fmax(0, room) * saw(ns ^ 31, t, LEAK_PERIOD_S);
 	}
 	double used = os_kb + m->game_base_kb + r->players * m->ram_per_player_kb + r->leak_kb;
 	used *= 1 + 0.015 * vnoise(ns ^ 32, real_s, 20);
@@ -204,6 +216,7 @@ static void set_gauges(struct model_host *m, const struct rates *r, double t)
 	double total = (double)m->mem_total_kb;
 	m->players = r->players;
 	m->util = r->util;
+	m->game_cores = r->game_cores;
 	m->leak_kb = (uint64_t)r->leak_kb;
 	double buffers = fmin(total * 0.012, 350 * KIB) * (0.9 + 0.1 * vnoise(m->noise_seed ^ 51, t, 3600));
 	double cached = (total - r->mem_used_kb - buffers) * (0.5 + 0.1 * vnoise(m->noise_seed ^ 52, t, 3600));
@@ -221,9 +234,7 @@ static void set_gauges(struct model_host *m, const struct rates *r, double t)
 	m->swap_free_kb = (uint64_t)fmax(0, (double)m->swap_total_kb - swap_used);
 	m->procs = 118 + m->ncores * 6 + (r->players > 0 ? 2 : 1) +
 		   (int)lround(3 * vnoise(m->noise_seed ^ 53, t, 300));
-	int game_threads = m->game == GAME_MINECRAFT ? 48 + 2 * m->ncores :
-			   m->game == GAME_VALHEIM ? 34 : 4;
-	m->threads = m->procs + game_threads + 2 * m->ncores;
+	m->threads = m->procs + model_game_threads(m) + 2 * m->ncores;
 	m->procs_running = (int)lround(fmin(m->ncores, r->util * m->ncores * 0.9) + 0.6);
 	if (m->procs_running < 1)
 		m->procs_running = 1;
@@ -248,6 +259,7 @@ static void integrate(struct model_host *m, const struct rates *r, double dt)
 	m->cpu[CPU_IDLE] += idle;
 	m->idle_s += idle / 100.0;
 	m->uptime_s += dt;
+	m->game_cpu += dt * 100.0 * r->game_cores;
 
 	double pkts = r->eth_rx / 110 + r->eth_tx / 260;
 	m->ctxt += dt * (m->ncores * 600 + u * m->ncores * 4000 + pkts * 0.5);
@@ -314,6 +326,42 @@ static void integrate(struct model_host *m, const struct rates *r, double dt)
 	}
 }
 
+int model_game_threads(const struct model_host *m)
+{
+	return m->game == GAME_MINECRAFT ? 48 + 2 * m->ncores : m->game == GAME_VALHEIM ? 34 : 4;
+}
+
+double model_game_rss_kb(const struct model_host *m)
+{
+	return m->game_base_kb + m->players * m->ram_per_player_kb + (double)m->leak_kb;
+}
+
+/* The leak's sawtooth (rates_at) restarts the game at each tooth: how
+ * many teeth have passed at simulated time t, and when the last began. */
+static int64_t leak_gen(const struct model_host *m, double t, double *began)
+{
+	const double period = LEAK_PERIOD_S;
+	double phase = (double)(model_hash(m->noise_seed ^ 31) >> 11) * 0x1.0p-53;
+	double k = floor(t / period + phase);
+	if (began)
+		*began = (k - phase) * period;
+	return m->leaks ? (int64_t)k : 0;
+}
+
+/* A restart noticed at simulated time t (the host's uptime as of t):
+ * the new process began when the tooth did, a little while ago. */
+static void game_restart(struct model_host *m, const struct model_clock *clk, double t, int64_t gen)
+{
+	double began;
+	leak_gen(m, t, &began);
+	double ago = (t - began) / clk->time_scale;
+	m->game_gen = gen;
+	m->game_start_s = fmax(m->uptime_s - ago, m->uptime_s - 60);
+	m->game_pid = m->last_pid + 1;
+	m->last_pid = m->game_pid;
+	m->game_cpu = (m->uptime_s - m->game_start_s) * 100 * m->game_cores;
+}
+
 void model_advance(struct model_host *m, const struct model_clock *clk, int64_t now_ms)
 {
 	struct rates r;
@@ -334,12 +382,35 @@ void model_advance(struct model_host *m, const struct model_clock *clk, int64_t 
 	int64_t t_ms = m->last_ms;
 	while (t_ms < now_ms) {
 		int64_t next = t_ms + step < now_ms ? t_ms + step : now_ms;
-		rates_at(m, model_sim_time(clk, next), next / 1000.0, &r);
+		double t = model_sim_time(clk, next);
+		rates_at(m, t, next / 1000.0, &r);
 		integrate(m, &r, (double)(next - t_ms) / 1000.0);
 		t_ms = next;
+		int64_t gen = leak_gen(m, t, NULL);
+		if (gen != m->game_gen) {
+			m->game_cores = r.game_cores;
+			game_restart(m, clk, t, gen);
+		}
 	}
 	m->last_ms = now_ms;
 	set_gauges(m, &r, model_sim_time(clk, now_ms));
+}
+
+/* The game process as the sim finds it: started a while after boot (or at
+ * the leak's last restart) and busy at a typical rate since. Drawn from
+ * its own hash so the rest of the host's traits stay as they were. */
+static void game_init(struct model_host *m, const struct model_clock *clk, int64_t now_ms,
+		      double avg_players)
+{
+	double up = m->uptime_s, t = model_sim_time(clk, now_ms), began;
+	double f = (double)(model_hash(m->noise_seed ^ 61) >> 11) * 0x1.0p-53;
+	m->game_gen = leak_gen(m, t, &began);
+	double start = m->leaks ? up - (t - began) / clk->time_scale : up * (0.05 + 0.85 * f);
+	m->game_start_s = fmin(up, fmax(start, 25 + 40 * f));
+	/* pids go up with forks: one started early has a low pid. */
+	m->game_pid = floor(300 + (m->last_pid - 300) * m->game_start_s / up);
+	m->game_cpu = (up - m->game_start_s) * 100 *
+		      (0.02 + avg_players * m->cpu_per_player) * 0.9;
 }
 
 static void disk_names(struct model_host *m, int kind, int d)
@@ -473,6 +544,7 @@ void model_host_init(struct model_host *m, uint64_t seed, int idx, enum sim_game
 	m->forks = up * 0.8 + 900;
 	m->last_pid = fmod(m->forks, PID_MAX - 300) + 300;
 	double avg_players = m->max_players * 0.4;
+	game_init(m, clk, now_ms, avg_players);
 	m->ifaces[0].stat[NET_RX_BYTES] = m->ifaces[0].stat[NET_TX_BYTES] = up * (250 + 40 * avg_players);
 	m->ifaces[0].stat[NET_RX_PACKETS] = m->ifaces[0].stat[NET_TX_PACKETS] = up * (250 + 40 * avg_players) / 120;
 	m->ifaces[1].stat[NET_RX_BYTES] = up * (900 + avg_players * m->rx_per_player);

@@ -96,6 +96,15 @@ struct model_host {
 	uint64_t mem_free_kb, mem_avail_kb, buffers_kb, cached_kb, swap_free_kb;
 	uint64_t leak_kb;
 	int procs, threads, procs_running, procs_blocked;
+
+	/* The game server's process, as a process probe sees it. A leaking
+	 * host's game restarts each time its leak is cleared (a new pid and
+	 * start time); elsewhere it runs on. */
+	double game_pid;
+	double game_start_s;  /* host uptime when it started */
+	double game_cpu;      /* jiffies (user + system) it has used since */
+	double game_cores;    /* cores it keeps busy now */
+	int64_t game_gen;     /* restarts so far, to notice the next one */
 };
 
 /* Draws host idx's traits from seed; the game comes from its group. */
@@ -106,6 +115,11 @@ void model_advance(struct model_host *m, const struct model_clock *clk, int64_t 
 
 /* Deterministic helpers the rest of the sim shares. */
 uint64_t model_hash(uint64_t x);
+/* Smooth value noise in [-1, 1] with the given period (same unit as t). */
+double model_noise(uint64_t seed, double t, double period);
+/* The game's resident memory (kB) and its threads, as of the last advance. */
+double model_game_rss_kb(const struct model_host *m);
+int model_game_threads(const struct model_host *m);
 /* The mount that holds path (longest prefix), or -1 (relative path). */
 int model_mount_for(const struct model_host *m, const char *path);
 

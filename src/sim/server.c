@@ -28,6 +28,7 @@
 #include <libssh/callbacks.h>
 
 #include "fleetop/collect.h"
+#include "game.h"
 #include "proc.h"
 #include "sim_private.h"
 
@@ -68,6 +69,9 @@ struct sim_chan {
 	bool exact_ticks;  /* a whole-second interval: vmstat ticks, no drift */
 	uint64_t seq;
 	char *probe_error;
+	/* the game-process probe: a probe too, with its own frames */
+	bool game_probe;
+	struct gsrv_probe_args gargs; /* strings point into words */
 	/* shell */
 	struct sim_shell *sh;
 	enum sh_wait sh_wait;
@@ -327,9 +331,63 @@ static bool probe_parse(struct sim_chan *ch)
 	return false;
 }
 
+/* An interval in ms as the game probe's shell arithmetic takes it: digits. */
+static int64_t parse_ms(const char *s)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end || errno || v < 0)
+		return -1;
+	return v > 86400000 ? 86400000 : v;
+}
+
+/* `... sh -s fleetop-gameprobe IV_MS WORLD_IV_MS PIDFILE UNIT PROCESS WORLD`:
+ * true if it is the game probe. */
+static bool gameprobe_parse(struct sim_chan *ch)
+{
+	words_free(ch->words, ch->nwords);
+	ch->words = NULL;
+	ch->nwords = 0;
+	int n = shell_words(ch->command, &ch->words);
+	if (n < 0)
+		return false;
+	ch->nwords = n;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(ch->words[i], SIM_GAME_PROBE_MARK) != 0)
+			continue;
+		const char *arg[6] = { "", "", "", "", "", "" };
+		for (int j = 0; j < 6 && i + 1 + j < n; j++)
+			arg[j] = ch->words[i + 1 + j];
+		int64_t iv = parse_ms(arg[0]), wiv = parse_ms(arg[1]);
+		if (iv <= 0 || wiv < 0) {
+			/* The script's arithmetic fails before its first frame. */
+			ch->probe_once = true;
+			ch->probe_error = xasprintf("sh: 1: arithmetic expression: expecting an "
+						    "interval in ms: \"%s\"\n", iv <= 0 ? arg[0] : arg[1]);
+		}
+		ch->interval_ms = iv < PROBE_MIN_INTERVAL_MS ? PROBE_MIN_INTERVAL_MS : iv;
+		ch->gargs = (struct gsrv_probe_args){ ch->interval_ms, wiv < 0 ? 0 : wiv, arg[2],
+						      arg[3], arg[4], arg[5] };
+		ch->exact_ticks = false; /* a sleep loop: frames drift a little */
+		return true;
+	}
+	return false;
+}
+
 static void probe_emit(struct sim_chan *ch)
 {
 	struct sim_host *h = ch->conn->host;
+	if (ch->game_probe) {
+		if (ch->probe_once) {
+			buf_puts(&ch->err, ch->probe_error);
+			ch->status = 2;
+			ch->state = CH_FINISHING;
+		} else if (ch->out.len < PROBE_BACKLOG) {
+			gsrv_probe_frame(&ch->out, sim_host_model(h), &ch->gargs, ch->seq++);
+		}
+		return;
+	}
 	/* A reader that stopped reading stalls the script on its pipe: no
 	 * frames are lost, they just come later. */
 	if (ch->out.len < PROBE_BACKLOG) {
@@ -408,6 +466,15 @@ static void chan_start(struct sim_chan *ch)
 		buf_reset(&ch->in);
 		ch->next_due = loop_now_ms(conn_loop(ch->conn));
 		probe_emit(ch); /* the first frame right away, as the script does */
+		if (ch->state == CH_RUNNING)
+			probe_schedule(ch);
+		return;
+	}
+	if (strstr(ch->command, SIM_GAME_PROBE_MARK) && gameprobe_parse(ch)) {
+		ch->probe = ch->game_probe = true;
+		buf_reset(&ch->in);
+		ch->next_due = loop_now_ms(conn_loop(ch->conn));
+		probe_emit(ch);
 		if (ch->state == CH_RUNNING)
 			probe_schedule(ch);
 		return;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "game.h"
 #include "sim_private.h"
 
 static const struct {
@@ -80,6 +81,28 @@ static int pick_role(const struct sim *s, int k, unsigned games, const int *take
 	return cands[model_hash(s->seed * 31 + (uint64_t)k) % (uint64_t)n];
 }
 
+/* Host h's game ports (see sim_opts.game_port); none when they would
+ * pass 65535 (only possible with the default base: a given one is
+ * checked whole first). */
+static void game_ports(const struct sim *s, const struct sim_opts *o, struct sim_host *h)
+{
+	int q, r;
+	if (o->spread_addrs && !o->game_port) {
+		q = h->game == GAME_QUAKE     ? GSRV_PORT_QUAKE :
+		    h->game == GAME_VALHEIM ? GSRV_PORT_VALHEIM :
+					      GSRV_PORT_MINECRAFT;
+		r = GSRV_PORT_RCON;
+	} else {
+		int base = o->game_port ? o->game_port : s->port + 8000;
+		q = o->spread_addrs ? base : base + 2 * h->idx;
+		r = q + 1;
+	}
+	if (r > 65535)
+		q = r = 0;
+	h->query_port = q;
+	h->rcon_port = h->game == GAME_MINECRAFT ? r : 0;
+}
+
 static int setup_hosts(struct sim *s, const struct sim_opts *o, struct error *err)
 {
 	struct in_addr base;
@@ -108,6 +131,7 @@ static int setup_hosts(struct sim *s, const struct sim_opts *o, struct error *er
 				snprintf(h->addr, sizeof h->addr, "%s", s->addr);
 				h->port = s->port + i;
 			}
+			game_ports(s, o, h);
 		}
 	}
 	int taken[3] = { -1, -1, -1 }, ntaken = 0;
@@ -142,6 +166,7 @@ static void flap(struct loop *loop, void *arg)
 		h->down = true;
 		sim_host_unlisten(h);
 		sim_host_drop_conns(h);
+		sim_game_unlisten(h);
 		s->flap_timer = loop_timer_add(loop, (int64_t)s->flap_down_s * 1000, flap, s);
 		return;
 	}
@@ -150,10 +175,46 @@ static void flap(struct loop *loop, void *arg)
 		s->flap_timer = loop_timer_add(loop, 1000, flap, s);
 		return;
 	}
+	if (sim_game_listen(h, &err) < 0)
+		log_warn("%s; it comes back without its game server", err.msg);
 	log_info("sim: %s is back", h->name);
 	h->down = false;
 	int64_t up = (int64_t)(s->flap_every_s - s->flap_down_s) * 1000;
 	s->flap_timer = loop_timer_add(loop, up > 1000 ? up : 1000, flap, s);
+}
+
+/* Game servers after every SSH port is taken. Ports asked for must all be
+ * had; with the default base a port someone else holds (another sim, a
+ * test's server) only costs that host its game server, and the inventory
+ * does not offer what is not there. */
+static int start_games(struct sim *s, struct error *err)
+{
+	int failed = 0, nogame = 0;
+	struct error first = { "" };
+	for (int i = 0; i < s->nhosts; i++) {
+		struct sim_host *h = &s->hosts[i];
+		struct error e;
+		if (!h->query_port) {
+			nogame++;
+			continue;
+		}
+		if (sim_game_listen(h, &e) == 0)
+			continue;
+		if (s->game_port_given) {
+			*err = e;
+			return -1;
+		}
+		if (!failed++)
+			first = e;
+		h->query_port = h->rcon_port = 0;
+	}
+	if (failed)
+		log_warn("%s; %d host%s run%s no game server", first.msg, failed,
+			 failed == 1 ? "" : "s", failed == 1 ? "s" : "");
+	if (nogame)
+		log_warn("sim: %d hosts run no game server: their ports would pass 65535 "
+			 "(see --game-port)", nogame);
+	return 0;
 }
 
 int sim_start(struct loop *loop, const struct sim_opts *o, struct sim **out, struct error *err)
@@ -171,6 +232,14 @@ int sim_start(struct loop *loop, const struct sim_opts *o, struct sim **out, str
 		return error_set(err, "sim: %d hosts do not fit in 127.0.1.1-127.0.254.250", o->nhosts);
 	if (o->time_scale < 0 || isnan(o->time_scale) || isinf(o->time_scale))
 		return error_set(err, "sim: time scale %g: want 0 or more", o->time_scale);
+	if (o->game_port) {
+		int glast = o->spread_addrs ? o->game_port + 1 : o->game_port + 2 * o->nhosts - 1;
+		if (o->game_port < 1 || glast > 65535)
+			return error_set(err, "sim: game ports %d-%d: past 65535", o->game_port, glast);
+		if (!o->spread_addrs && o->game_port <= last && glast >= port)
+			return error_set(err, "sim: game ports %d-%d overlap the SSH ports %d-%d",
+					 o->game_port, glast, port, last);
+	}
 	if (mkdir_p(o->dir, 0700, err) < 0)
 		return -1;
 
@@ -189,12 +258,16 @@ int sim_start(struct loop *loop, const struct sim_opts *o, struct sim **out, str
 	s->clock.start_wall_s = (double)time_wall_ms() / 1000.0;
 	s->clock.time_scale = o->time_scale > 0 ? o->time_scale : 1;
 	s->leak_host = s->disk_host = s->flap_host = -1;
+	s->game_port_given = o->game_port != 0;
 
-	if (setup_hosts(s, o, err) < 0 || sim_keys_load(s, err) < 0)
+	if (setup_hosts(s, o, err) < 0 || sim_keys_load(s, err) < 0 ||
+	    sim_rcon_password_load(s, err) < 0)
 		goto fail;
 	for (int i = 0; i < s->nhosts; i++)
 		if (sim_host_listen(&s->hosts[i], err) < 0)
 			goto fail;
+	if (start_games(s, err) < 0)
+		goto fail;
 	if (sim_files_write(s, err) < 0)
 		goto fail;
 	if (s->flap_host >= 0 && s->flap_every_s > 0 && s->nhosts > 1)
@@ -218,6 +291,7 @@ void sim_stop(struct sim *s)
 		struct sim_host *h = &s->hosts[i];
 		sim_host_unlisten(h);
 		sim_host_reap_all(h);
+		sim_game_free(h);
 		if (h->bind)
 			ssh_bind_free(h->bind);
 		vfs_free_all(h);
@@ -228,6 +302,7 @@ void sim_stop(struct sim *s)
 		ssh_key_free(s->authorized[i]);
 	free(s->authorized);
 	free(s->hosts);
+	free(s->rcon_password);
 	free(s->dir);
 	free(s->addr);
 	free(s);

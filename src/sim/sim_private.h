@@ -13,6 +13,7 @@
 #include "model.h"
 
 struct sim_conn;
+struct game_srv;
 
 /* A file written on a simulated host (`cat > f`, `echo x > f`), kept in
  * memory so config deploys and bulk runs have something to act on. */
@@ -42,6 +43,11 @@ struct sim_host {
 	struct vfs_file *files;
 	int nfiles;
 	struct model_host model;
+	/* Its game server (game.c): the query port (UDP for Quake and
+	 * Valheim, TCP Server List Ping for Minecraft) and Minecraft's RCON;
+	 * 0 when it has none. */
+	int query_port, rcon_port;
+	struct game_srv *gs;
 };
 
 struct sim {
@@ -58,6 +64,8 @@ struct sim {
 	int nauthorized;
 	int leak_host, disk_host, flap_host; /* -1: none */
 	uint64_t flap_timer;
+	bool game_port_given; /* --game-port: its ports must all be had */
+	char *rcon_password;  /* every Minecraft host's, from dir/rcon_password */
 };
 
 /* The host's model brought up to the loop's now. */
@@ -70,6 +78,14 @@ int sim_keys_load(struct sim *s, struct error *err);
 
 /* files.c: fleet.conf, known_hosts, fleetop.conf. */
 int sim_files_write(struct sim *s, struct error *err);
+/* dir/rcon_password: read, or made from the seed and written (0600). */
+int sim_rcon_password_load(struct sim *s, struct error *err);
+
+/* game.c: the host's game server on its query (and RCON) port. */
+int sim_game_listen(struct sim_host *h, struct error *err);
+/* Closes its sockets and connections (the host went away). */
+void sim_game_unlisten(struct sim_host *h);
+void sim_game_free(struct sim_host *h);
 
 /* server.c: listening and serving SSH. */
 int sim_host_listen(struct sim_host *h, struct error *err);

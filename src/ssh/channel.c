@@ -22,6 +22,11 @@ static void exec_unlink(struct ssh_exec *e)
 static void exec_destroy(struct ssh_exec *e)
 {
 	if (e->channel) {
+		/* libssh keeps a channel closed by us until the peer's close
+		 * arrives and still calls its callbacks then: they must not
+		 * point into e once it is freed. */
+		if (e->cb.size)
+			ssh_remove_channel_callbacks(e->channel, &e->cb);
 		if (e->conn->session && ssh_is_connected(e->conn->session) &&
 		    !ssh_channel_is_closed(e->channel))
 			ssh_channel_close(e->channel);

@@ -595,6 +595,19 @@ int ssh_pool_pending(const struct ssh_pool *p)
 	return p->pending;
 }
 
+int ssh_pool_peer_addr(const struct ssh_pool *p, const struct host *h, struct sockaddr_storage *ss,
+		       socklen_t *len)
+{
+	if (h->id >= p->nconns || !p->conns[h->id])
+		return -1;
+	const struct conn *c = p->conns[h->id];
+	*len = sizeof *ss;
+	/* Through a ProxyCommand the fd is a pipe or a socketpair: no peer. */
+	if (c->phase != CONN_UP || c->fd < 0 || getpeername(c->fd, (struct sockaddr *)ss, len) < 0)
+		return -1;
+	return ss->ss_family == AF_INET || ss->ss_family == AF_INET6 ? 0 : -1;
+}
+
 void ssh_pool_free(struct ssh_pool *p)
 {
 	if (!p)

@@ -370,7 +370,9 @@ int store_prune(struct store *s, int64_t now_ms, struct error *err)
 	    exec_range(s, "DELETE FROM rollup_1m WHERE minute < ?", now_ms - s->opts.retention_1m_ms,
 		       0, 0, err) < 0 ||
 	    exec_range(s, "DELETE FROM rollup_1h WHERE hour < ?", now_ms - s->opts.retention_1h_ms, 0,
-		       0, err) < 0)
+		       0, err) < 0 ||
+	    exec_range(s, "DELETE FROM event WHERE ts < ?", now_ms - s->opts.retention_1m_ms, 0, 0,
+		       err) < 0)
 		return -1;
 	/* Keep the WAL from growing without bound between checkpoints. */
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

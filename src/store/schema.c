@@ -8,6 +8,7 @@
  *   chunk      one row per (minute, series): that minute's raw samples, packed
  *   rollup_1m  one row per (minute, series): avg, min, max, n
  *   rollup_1h  one row per (hour, series)
+ *   event      one row per event a host reported (rare; kept as text)
  * Reading one series seeks once per minute or hour of the range. */
 #include <stdio.h>
 
@@ -28,6 +29,12 @@ static const char *const migrations[] = {
 	"  avg REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, n INTEGER NOT NULL,"
 	"  PRIMARY KEY(hour, series)) WITHOUT ROWID;"
 	"INSERT INTO meta VALUES('compacted_until', 0), ('rolled_1h_until', 0);",
+	/* 2: events. By time for `fleetop events` and pruning, by host and
+	 * time for one host's. */
+	"CREATE TABLE event(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, host TEXT NOT NULL,"
+	"  severity TEXT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);"
+	"CREATE INDEX event_ts ON event(ts);"
+	"CREATE INDEX event_host_ts ON event(host, ts);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

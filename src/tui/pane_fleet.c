@@ -201,8 +201,12 @@ static void draw_host_row(struct tui *t, int y, int x0, int w, const struct layo
 			   selected ? base : ROLE_NORMAL);
 	}
 	if (t->columns[COL_PLAYERS]) {
-		double mx = 0;
-		if (host_get_metric(h, "game.players", &v)) {
+		double mx = 0, up = 1;
+		enum theme_role pr = ROLE_NORMAL;
+		if (host_get_metric(h, "game.up", &up) && up == 0) {
+			str_copy(val, "down", sizeof val);
+			pr = ROLE_CRIT;
+		} else if (host_get_metric(h, "game.players", &v)) {
 			if (host_get_metric(h, "game.players_max", &mx))
 				snprintf(val, sizeof val, "%.0f/%.0f", v, mx);
 			else
@@ -210,8 +214,7 @@ static void draw_host_row(struct tui *t, int y, int x0, int w, const struct layo
 		} else {
 			str_copy(val, "-", sizeof val);
 		}
-		draw_text(t, y, x0 + L->x[COL_PLAYERS], L->w[COL_PLAYERS], selected ? base : ROLE_NORMAL,
-			  val);
+		draw_text(t, y, x0 + L->x[COL_PLAYERS], L->w[COL_PLAYERS], selected ? base : pr, val);
 	}
 	if (t->columns[COL_TPS]) {
 		bool has = host_get_metric(h, "game.tps", &v);

@@ -20,6 +20,11 @@ static const struct {
 	{ "load.1", "Load 1m", false, false },
 	{ "game.players", "Players", false, false },
 	{ "game.tps", "TPS", false, false },
+	{ "game.mspt", "Tick ms", false, false },
+	{ "game.latency_ms", "Query latency ms", false, false },
+	{ "proc.cpu", "Game process CPU %", false, false },
+	{ "proc.rss_bytes", "Game process RSS", true, false },
+	{ "game.world_bytes", "World size", true, false },
 	{ "disk.read_bps", "Disk read B/s", true, false },
 	{ "disk.write_bps", "Disk write B/s", true, false },
 };
@@ -195,6 +200,77 @@ static void draw_graph(struct tui *t, int y, int x, int w, int h, size_t g, cons
 	draw_text(t, ly, x + w - (int)strlen(l2), (int)strlen(l2), ROLE_AXIS, l2);
 }
 
+/* The game block: one summary line, any problem, then the players in as
+ * many columns as fit; returns the rows used (at most max). */
+static int draw_game(struct tui *t, int y, int x, int w, int max, const struct host *h)
+{
+	double up, v;
+	if (!host_get_metric(h, "game.up", &up)) {
+		const char *e = host_get_info(h, "game.error");
+		if (!e)
+			return 0;
+		draw_text(t, y, x + 1, w - 1, ROLE_WARN, e);
+		return 1;
+	}
+	int rows = 0;
+	char line[400];
+	size_t o = 0;
+	const char *game = host_var(h, "game"), *map = host_get_info(h, "game.map");
+	const char *ver = host_get_info(h, "game.version"), *via = host_get_info(h, "game.via");
+	o += (size_t)snprintf(line + o, sizeof line - o, "%s", game ? game : "game");
+	if (up == 0) {
+		snprintf(line + o, sizeof line - o, " · not answering");
+		draw_text(t, y + rows++, x + 1, w - 1, ROLE_CRIT, line);
+	} else {
+		if (map && o < sizeof line)
+			o += (size_t)snprintf(line + o, sizeof line - o, " · %s", map);
+		if (host_get_metric(h, "game.players", &v) && o < sizeof line) {
+			double mx = 0, bots = 0;
+			host_get_metric(h, "game.players_max", &mx);
+			o += (size_t)snprintf(line + o, sizeof line - o, " · %.0f/%.0f players", v, mx);
+			if (host_get_metric(h, "game.bots", &bots) && bots > 0 && o < sizeof line)
+				o += (size_t)snprintf(line + o, sizeof line - o, " (%.0f bots)", bots);
+		}
+		if (host_get_metric(h, "game.tps", &v) && o < sizeof line)
+			o += (size_t)snprintf(line + o, sizeof line - o, " · %.1f TPS", v);
+		if (host_get_metric(h, "game.mspt", &v) && o < sizeof line)
+			o += (size_t)snprintf(line + o, sizeof line - o, " · %.1f ms/tick", v);
+		if (host_get_metric(h, "game.latency_ms", &v) && o < sizeof line)
+			o += (size_t)snprintf(line + o, sizeof line - o, " · %.0f ms", v);
+		if (ver && o < sizeof line)
+			o += (size_t)snprintf(line + o, sizeof line - o, " · %s", ver);
+		if (via && !strcmp(via, "ssh") && o < sizeof line)
+			snprintf(line + o, sizeof line - o, " · via ssh");
+		draw_text(t, y + rows++, x + 1, w - 1, ROLE_OK, line);
+	}
+	static const char *const notes[] = { "game.error", "proc.error", "custom.error" };
+	for (size_t i = 0; i < 3 && rows < max; i++) {
+		const char *e = host_get_info(h, notes[i]);
+		if (e)
+			draw_text(t, y + rows++, x + 1, w - 1, ROLE_WARN, e);
+	}
+	const char *list = up ? host_get_info(h, "game.players_list") : NULL;
+	if (!list || !*list || rows >= max)
+		return rows;
+	/* Names in columns of 24; as many rows as are left. */
+	int cols = (w - 1) / 24 > 0 ? (w - 1) / 24 : 1, col = 0;
+	for (const char *l = list; *l && rows < max;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		const char *tab = memchr(l, '\t', n);
+		char cell[64];
+		int score = tab ? atoi(tab + 1) : 0;
+		snprintf(cell, sizeof cell, "%.*s %d", (int)((tab ? tab : l + n) - l > 18 ? 18 : (tab ? tab : l + n) - l), l, score);
+		draw_text(t, y + rows, x + 1 + col * 24, 23, ROLE_NORMAL, cell);
+		if (++col == cols) {
+			col = 0;
+			rows++;
+		}
+		l += n + (nl ? 1 : 0);
+	}
+	return col ? rows + 1 : rows;
+}
+
 static void host_draw(struct pane *p, struct tui *t)
 {
 	struct host_pane *s = hp(p);
@@ -216,6 +292,9 @@ static void host_draw(struct pane *p, struct tui *t)
 		draw_text(t, y++, x + 1, w - 1, ROLE_DOWN, h->error);
 		inner--;
 	}
+	int used = draw_game(t, y, x, w, inner / 3 > 3 ? inner / 3 : 3, h);
+	y += used;
+	inner -= used;
 	/* Graphs with data first, in the table's order. */
 	size_t order[NGRAPHS];
 	int n = 0;

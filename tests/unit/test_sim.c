@@ -245,10 +245,19 @@ static void test_files_written(void **state)
 	assert_int_equal(file_read_all(p, &text, NULL, NULL), 0);
 	free(p);
 	char line[128];
-	snprintf(line, sizeof line, "mc-eu-01 ansible_host=127.0.0.1 ansible_port=%d\n", port);
+	snprintf(line, sizeof line, "mc-eu-01 ansible_host=127.0.0.1 ansible_port=%d game=minecraft "
+		 "query_port=%d rcon_port=%d rcon_password_file=/", port, port + 8000, port + 8001);
 	assert_non_null(strstr(text, line));
+	assert_non_null(strstr(text, "/rcon_password game_process=java game_world=/srv/minecraft/world\n"));
 	assert_non_null(strstr(text, "[quake]\n"));
 	free(text);
+	/* The RCON password every Minecraft host takes: secret, and not empty. */
+	p = path_in("rcon_password");
+	struct stat pst;
+	assert_int_equal(stat(p, &pst), 0);
+	assert_int_equal(pst.st_mode & 0777, 0600);
+	assert_true(pst.st_size >= 16);
+	free(p);
 	p = path_in("known_hosts");
 	assert_int_equal(file_read_all(p, &text, NULL, NULL), 0);
 	free(p);
@@ -684,7 +693,7 @@ static void test_scale_200(void **state)
 	int picks[] = { 0, 77, 150, 199 };
 	for (size_t i = 0; i < sizeof picks / sizeof picks[0]; i++) {
 		char want[64];
-		snprintf(want, sizeof want, "ansible_port=%d\n", base + picks[i]);
+		snprintf(want, sizeof want, "ansible_port=%d ", base + picks[i]);
 		char *at = strstr(text, want);
 		assert_non_null(at);
 		while (at > text && at[-1] != '\n')

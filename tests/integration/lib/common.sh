@@ -67,6 +67,7 @@ PermitRootLogin prohibit-password
 StrictModes no
 UsePAM no
 LogLevel ERROR
+MaxStartups 200
 CONF
 	/usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
 	PIDS+=($!)
