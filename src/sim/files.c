@@ -41,19 +41,22 @@ static void put_value(struct buf *b, const char *v)
 }
 
 /* The host's game server, as host vars: what the collector needs to query
- * it and to find its process and world. */
+ * it and to find its process and world. Straight to it: a simulated host
+ * has no SSH forwarding or perl for the way round. A host that could not
+ * have its ports runs no game server and gets none of this, so nothing
+ * queries whatever else holds them. */
 static void write_game_vars(const struct sim_host *h, const char *pwfile, struct buf *b)
 {
-	buf_printf(b, " game=%s", gsrv_game_name(h->game));
-	if (h->query_port)
-		buf_printf(b, " query_port=%d", h->query_port);
+	if (!h->query_port)
+		return;
+	buf_printf(b, " game=%s query_port=%d", gsrv_game_name(h->game), h->query_port);
 	if (h->rcon_port) {
 		buf_printf(b, " rcon_port=%d rcon_password_file=", h->rcon_port);
 		put_value(b, pwfile);
 	}
 	buf_puts(b, " game_process=");
 	put_value(b, gsrv_process_name(h->game));
-	buf_printf(b, " game_world=%s", gsrv_world_dir(h->game));
+	buf_printf(b, " game_world=%s query_via=direct", gsrv_world_dir(h->game));
 }
 
 static void write_roles(const struct sim *s, struct buf *b)
@@ -83,10 +86,6 @@ static int write_inventory(const struct sim *s, struct error *err)
 		const struct sim_host *h = &s->hosts[i];
 		if (!group || strcmp(group, h->group) != 0) {
 			/* Hosts come grouped: a section per run of one group. */
-			if (group) {
-				const struct sim_host *prev = &s->hosts[i - 1];
-				buf_printf(&b, "\n[%s:vars]\ngame=%s\n", group, gsrv_game_name(prev->game));
-			}
 			group = h->group;
 			buf_printf(&b, "\n[%s]\n", group);
 		}
@@ -95,9 +94,6 @@ static int write_inventory(const struct sim *s, struct error *err)
 		buf_puts(&b, "\n");
 	}
 	free(pwfile);
-	if (group)
-		buf_printf(&b, "\n[%s:vars]\ngame=%s\n", group,
-			   gsrv_game_name(s->hosts[s->nhosts - 1].game));
 	bool have_eu = false, have_us = false;
 	for (int i = 0; i < s->nhosts; i++) {
 		have_eu |= strcmp(s->hosts[i].group, "eu-minecraft") == 0;

@@ -89,6 +89,7 @@ static int drain(struct ssh_exec *e, int is_stderr)
 			return -1;
 		if (n <= 0)
 			return 0;
+		e->conn->rx_reads++;
 		void (*fn)(void *, const char *, size_t) =
 			is_stderr ? e->cbs.on_stderr : e->cbs.on_stdout;
 		if (fn)

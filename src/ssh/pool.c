@@ -456,11 +456,20 @@ static void step_up(struct conn *c)
 		conn_fail(c, FAULT_CLOSED, "connection lost%s%s", *e ? ": " : "", e);
 		return;
 	}
-	for (struct ssh_exec *e = c->execs, *next; e; e = next) {
-		next = e->next;
-		exec_step(e);
-		if (c->phase != CONN_UP)
-			return;
+	/* Reading one channel lets libssh read the socket for all of them, so
+	 * a channel stepped earlier in the pass may hold data again with
+	 * nothing left on the fd to wake us: pass again while any channel
+	 * got data (bounded, so a flood cannot hold the loop). */
+	for (int pass = 0; pass < 8; pass++) {
+		uint64_t before = c->rx_reads;
+		for (struct ssh_exec *e = c->execs, *next; e; e = next) {
+			next = e->next;
+			exec_step(e);
+			if (c->phase != CONN_UP)
+				return;
+		}
+		if (c->rx_reads == before)
+			break;
 	}
 	if (!ssh_is_connected(c->session)) {
 		conn_fail(c, FAULT_CLOSED, "connection lost");

@@ -39,6 +39,7 @@ struct conn {
 	uint64_t kick_timer;    /* a step asked for from inside a step */
 	int64_t last_rx_ms;
 	int failures;           /* consecutive, for backoff */
+	uint64_t rx_reads;      /* channel reads that returned data */
 	struct ssh_exec *execs; /* open channels */
 	bool wanted;
 	bool in_step;           /* re-entrancy guard for callbacks */

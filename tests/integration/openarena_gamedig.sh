@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A real OpenArena dedicated server (Debian openarena-server) with bots on
-# loopback, queried by the independent gamedig client: the reference
-# answer that fleetop's Quake 3 collector is compared against.
+# loopback, queried by the independent gamedig client, and by fleetop
+# (straight and through a real sshd): fleetop's players, bots, max, map,
+# name and player names equal gamedig's; the server process's own figures
+# (found by its pid file over SSH) equal the kernel's.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/gamedig.sh"
 
@@ -57,6 +59,64 @@ check "gamedig counts >= $bots bots" gd "len(d['bots']) >= $bots and d['numplaye
 check "gamedig names the bots" gd '{b["name"] for b in d["bots"]} >= {"Sarge", "Grism", "Kyonshi"}'
 check "gamedig maxplayers is 12" gd 'int(d["maxplayers"]) == 12'
 check "gamedig server name" gd 'd["name"] == "fleetop test arena"'
+
+# ---- fleetop against the same server ----
+start_sshd
+cat > "$FLEETOP_HOME/fleet.conf" <<INV
+[arena]
+oa ansible_host=127.0.0.1 ansible_port=$SSHD_PORT query_via=direct
+oa-ssh ansible_host=127.0.0.1 ansible_port=$SSHD_PORT query_via=ssh
+
+[arena:vars]
+game=openarena
+query_port=$port
+game_pidfile=$T/oa/openarena.pid
+proc_interval=500ms
+INV
+"$FLEETOP" status --json @arena > "$T/fleetop.json" || true
+gamedig_query openarena 127.0.0.1 "$port" > "$T/gamedig.json" || true
+same() { # what host python-expression over f (fleetop host) and d (gamedig)
+	local what=$1 host=$2
+	if python3 - "$T/fleetop.json" "$T/gamedig.json" "$host" "$3" <<'PY'
+import json, sys
+f = next(h for h in json.load(open(sys.argv[1]))["hosts"] if h["name"] == sys.argv[3])
+d = json.load(open(sys.argv[2]))
+m, i = f.get("metrics", {}), f.get("info", {})
+names = sorted(p["name"] for p in f.get("players", []))
+ok = eval(sys.argv[4])
+if not ok:
+    print("  fleetop:", json.dumps({"metrics": {k: v for k, v in m.items() if k.startswith("game")}, "info": i, "players": names}))
+    print("  gamedig:", json.dumps({k: d.get(k) for k in ("map", "name", "maxplayers", "numplayers")}), len(d.get("bots", [])), "bots", len(d.get("players", [])), "players")
+sys.exit(0 if ok else 1)
+PY
+	then ok "$what"; else fail "$what"; fi
+}
+for h in oa oa-ssh; do
+	same "$h: game up" $h 'm["game.up"] == 1'
+	same "$h: players equal gamedig's numplayers" $h 'm["game.players"] == d["numplayers"]'
+	same "$h: bots equal gamedig's bots" $h 'm["game.bots"] == len(d["bots"])'
+	same "$h: max equals gamedig's" $h 'm["game.players_max"] == int(d["maxplayers"])'
+	same "$h: map equals gamedig's" $h 'i["game.map"] == d["map"]'
+	same "$h: server name equals gamedig's" $h 'i["game.name"] == d["name"]'
+	same "$h: player names equal gamedig's" $h 'names == sorted(p["name"] for p in d["bots"] + d["players"])'
+done
+same "oa-ssh went through ssh" oa-ssh 'i["game.via"] == "ssh"'
+# The server's own process, found by its pid file over SSH.
+"$FLEETOP" collect --duration 4s oa > /dev/null 2>&1 || true
+last() {
+	"$FLEETOP" history oa "$1" --since 1m --json 2>/dev/null |
+		python3 -c 'import json,sys; p=json.load(sys.stdin)["points"]; v=p[-1]["avg"] if p else ""; print(int(v) if v != "" and v == int(v) else v)'
+}
+pid=$(cat "$T/oa/openarena.pid")
+rss=$(last proc.rss_bytes)
+threads=$(last proc.threads)
+kernel_rss=$(awk '/VmRSS/ { print $2 * 1024 }' "/proc/$pid/status")
+kernel_threads=$(awk '/Threads/ { print $2 }' "/proc/$pid/status")
+echo "ioq3ded pid $pid: fleetop rss $rss threads $threads cpu $(last proc.cpu)%; kernel rss $kernel_rss threads $kernel_threads"
+check "proc.rss_bytes within 5% of the kernel's" python3 -c "import sys; sys.exit(0 if abs(float('${rss:-0}') - $kernel_rss) <= 0.05 * $kernel_rss else 1)"
+check "proc.threads equals the kernel's" [ "${threads%.*}" = "$kernel_threads" ]
+check "proc.cpu measured (bots make the server work)" python3 -c "import sys; sys.exit(0 if float('$(last proc.cpu)' or -1) >= 0 else 1)"
+check "proc.uptime counts from the server's start" python3 -c "import sys; sys.exit(0 if float('$(last proc.uptime)' or -1) >= 1 else 1)"
 
 # Stopped, not merely a zombie: the server was started by openarena-up.sh,
 # so it is not our child and init reaps it when it likes.
