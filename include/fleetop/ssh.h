@@ -42,7 +42,8 @@ struct ssh_exec_cbs {
 	void (*on_exit)(void *arg, int status, const char *error);
 };
 /* Runs command on h (which must be up), feeding stdin_data then EOF.
- * Returns NULL with err set when it cannot even start. */
+ * Returns NULL with err set when it cannot even start; otherwise the
+ * callbacks run from later turns of the loop, never inside this call. */
 struct ssh_exec *ssh_pool_exec(struct ssh_pool *p, struct host *h, const char *command,
 			       const void *stdin_data, size_t stdin_len,
 			       const struct ssh_exec_cbs *cbs, void *arg, struct error *err);

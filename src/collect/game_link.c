@@ -47,6 +47,7 @@ struct game_link {
 	void *arg;
 	bool failed;
 	bool open;          /* direct and forwarded links start open; the relay says "R" */
+	char fail_why[200]; /* a failure before anyone listened (while being made) */
 	int depth;          /* inside our callbacks: a close then only marks */
 	bool closed;
 };
@@ -91,8 +92,12 @@ static void link_fail(struct game_link *l, enum link_fault fault, const char *wh
 		close(l->fd);
 		l->fd = -1;
 	}
-	if (!l->closed)
+	if (l->closed)
+		return;
+	if (l->cbs.on_fail)
 		l->cbs.on_fail(l->arg, fault, why);
+	else
+		str_copy(l->fail_why, why, sizeof l->fail_why);
 }
 
 static enum link_fault fault_of_errno(int e)
@@ -331,8 +336,12 @@ struct game_link *game_link_ssh(struct ssh_pool *pool, struct host *h, struct lo
 		free(t);
 		free(script);
 	}
-	if (!l->exec) {
-		free(l);
+	if (!l->exec || l->failed) {
+		/* The channel can fail while it is being made (the session went
+		 * in the same turn): then there is no link to hand out. */
+		if (l->failed)
+			error_set(err, "%s", l->fail_why);
+		link_destroy(l);
 		return NULL;
 	}
 	return l;

@@ -155,7 +155,7 @@ static bool parse_stat(struct game_proc_parser *p, const char *s)
 	p->ticks = f[14 - 4] + f[15 - 4];
 	p->stat_threads = f[20 - 4];
 	p->start_ticks = f[22 - 4];
-	return p->ticks >= 0 && p->start_ticks >= 0;
+	return isfinite(p->ticks) && p->ticks >= 0 && p->start_ticks >= 0 && p->stat_threads >= 0;
 }
 
 static void frame_line(struct game_proc_parser *p, char *l)
@@ -219,8 +219,9 @@ static int frame_end(struct game_proc_parser *p, metric_emit_fn emit, void *arg,
 		emit(arg, "proc.up", 1);
 		bool same = p->pid == p->prev_pid && p->start_ticks == p->prev_start;
 		double dt = p->uptime - p->prev_uptime;
-		if (same && dt > 0 && p->ticks >= p->prev_ticks)
-			emit(arg, "proc.cpu", (p->ticks - p->prev_ticks) / p->hz / dt * 100.0);
+		double cpu = dt > 0 ? (p->ticks - p->prev_ticks) / p->hz / dt * 100.0 : -1;
+		if (same && p->ticks >= p->prev_ticks && isfinite(cpu) && cpu >= 0)
+			emit(arg, "proc.cpu", cpu);
 		double up = p->uptime - p->start_ticks / p->hz;
 		emit(arg, "proc.uptime", up > 0 ? up : 0);
 		if (p->have_rss)

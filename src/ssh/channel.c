@@ -242,7 +242,9 @@ struct ssh_exec *ssh_pool_exec(struct ssh_pool *p, struct host *h, const char *c
 		buf_append(&e->in, stdin_data, stdin_len);
 		e->close_stdin = true;
 	}
-	exec_kick(e);
+	/* Stepped on the next turn, never here: a channel that fails at once
+	 * must not call on_exit (and be freed) before the caller has it. */
+	conn_kick(e->conn);
 	return e;
 }
 
@@ -255,7 +257,7 @@ struct ssh_exec *ssh_pool_forward(struct ssh_pool *p, struct host *h, const char
 		return NULL;
 	e->command = xstrdup(remote_host);
 	e->remote_port = remote_port;
-	exec_kick(e);
+	conn_kick(e->conn);
 	return e;
 }
 

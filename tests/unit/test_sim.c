@@ -248,7 +248,8 @@ static void test_files_written(void **state)
 	snprintf(line, sizeof line, "mc-eu-01 ansible_host=127.0.0.1 ansible_port=%d game=minecraft "
 		 "query_port=%d rcon_port=%d rcon_password_file=/", port, port + 8000, port + 8001);
 	assert_non_null(strstr(text, line));
-	assert_non_null(strstr(text, "/rcon_password game_process=java game_world=/srv/minecraft/world\n"));
+	assert_non_null(strstr(text, "/rcon_password game_process=java game_world=/srv/minecraft/world "
+				    "query_via=direct\n"));
 	assert_non_null(strstr(text, "[quake]\n"));
 	free(text);
 	/* The RCON password every Minecraft host takes: secret, and not empty. */

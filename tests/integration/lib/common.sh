@@ -68,6 +68,10 @@ StrictModes no
 UsePAM no
 LogLevel ERROR
 MaxStartups 200
+# bash sources ~/.bashrc for commands sshd starts unless SHLVL says it is
+# nested: a heavy rc file (a version manager's init costs ~1 s of CPU)
+# would otherwise run for every exec channel of every test.
+SetEnv SHLVL=1
 CONF
 	/usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
 	PIDS+=($!)
