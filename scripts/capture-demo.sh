@@ -10,7 +10,7 @@ T=$(mktemp -d /tmp/fleetop-capture.XXXXXX)
 export TMUX_TMPDIR=$T LC_ALL=C.UTF-8
 sess=flcap$$
 trap 'tmux kill-server 2>/dev/null || true; kill $simpid 2>/dev/null || true; wait 2>/dev/null; rm -rf "$T"' EXIT
-port=$((30000 + RANDOM % 20000))
+port=$((12000 + RANDOM % 8000))
 "$build/fleetop" sim --hosts 24 --dir "$T/sim" --port "$port" --time-scale 60 > "$T/sim.log" 2>&1 &
 simpid=$!
 for _ in $(seq 300); do [ -s "$T/sim/fleet.conf" ] && break; sleep 0.1; done

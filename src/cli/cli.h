@@ -53,7 +53,9 @@ struct engine {
  * (fleet_path or config_dir/fleet.conf), then selects hosts. */
 int engine_open(struct engine *e, const char *config_path, const char *fleet_path,
 		const char *selection, unsigned flags, struct error *err);
-/* Connects every selected host and runs the loop until done(arg) is true,
+/* Connects every selected host and starts its game queries (once). */
+void engine_start(struct engine *e);
+/* engine_start, then runs the loop until done(arg) is true,
  * timeout_ms passes (-1: none) or SIGINT/SIGTERM. */
 void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *arg,
 		int64_t timeout_ms);

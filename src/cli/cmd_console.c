@@ -28,9 +28,7 @@ int console_run_engine(struct engine *e, const char *title, const struct tui_opt
 {
 	struct tui_ctx ctx = { .loop = e->loop, .fleet = &e->fleet, .store = e->store,
 			       .settings = &e->settings, .title = title };
-	for (size_t i = 0; i < e->fleet.nhosts; i++)
-		if (e->selected[i])
-			ssh_pool_connect(e->pool, &e->fleet.hosts[i]);
+	engine_start(e);
 	struct error err;
 	if (tui_run(&ctx, to, &err) < 0) {
 		fprintf(stderr, "fleetop: %s\n", err.msg);

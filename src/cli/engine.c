@@ -157,8 +157,7 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 	return 0;
 }
 
-void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *arg,
-		int64_t timeout_ms)
+void engine_start(struct engine *e)
 {
 	for (size_t i = 0; i < e->fleet.nhosts; i++) {
 		if (!e->selected[i])
@@ -168,6 +167,12 @@ void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *a
 		ssh_pool_connect(e->pool, &e->fleet.hosts[i]);
 	}
 	e->watching = true;
+}
+
+void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *arg,
+		int64_t timeout_ms)
+{
+	engine_start(e);
 	int64_t start = time_mono_ms();
 	while (!e->interrupted) {
 		if (done && done(e, arg))

@@ -57,6 +57,8 @@ static void write_game_vars(const struct sim_host *h, const char *pwfile, struct
 	buf_puts(b, " game_process=");
 	put_value(b, gsrv_process_name(h->game));
 	buf_printf(b, " game_world=%s query_via=direct", gsrv_world_dir(h->game));
+	/* A custom collector, as an admin would add one (fleetop-collectors(7)). */
+	buf_puts(b, " custom_command=fleetop-sim-plugins custom_interval=30s");
 }
 
 static void write_roles(const struct sim *s, struct buf *b)

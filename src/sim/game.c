@@ -56,7 +56,7 @@ static struct loop *host_loop(const struct sim_host *h)
 	return h->sim->loop;
 }
 
-static void host_view(struct sim_host *h, struct gsrv_view *v)
+void sim_game_view(struct sim_host *h, struct gsrv_view *v)
 {
 	const struct model_host *m = sim_host_model(h);
 	int64_t now = loop_now_ms(host_loop(h));
@@ -97,7 +97,7 @@ static void udp_on_read(struct loop *loop, int fd, int events, void *arg)
 		if ((size_t)n > sizeof req || flen != sizeof from || from.sin_family != AF_INET)
 			continue; /* longer than any request */
 		if (!have_view) {
-			host_view(h, &v);
+			sim_game_view(h, &v);
 			have_view = true;
 		}
 		struct buf reply = { 0 };
@@ -200,7 +200,7 @@ static void conn_on_io(struct loop *loop, int fd, int events, void *arg)
 			}
 			buf_append(&c->in, tmp, (size_t)n);
 			struct gsrv_view v;
-			host_view(c->host, &v);
+			sim_game_view(c->host, &v);
 			enum gsrv_feed r = c->kind == CONN_SLP ?
 						   gsrv_slp_feed(&c->slp, &c->in, &v, &c->out) :
 						   gsrv_rcon_feed(&c->rcon, &c->in, &v,

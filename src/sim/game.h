@@ -61,6 +61,10 @@ struct gsrv_view {
 void gsrv_view_make(struct gsrv_view *v, const struct model_host *m, uint64_t seed, int idx,
 		    const char *hostname, double sim_t, double real_s, int game_port);
 
+/* Host h's game server as it stands now (sim_game_view is in game.c). */
+struct sim_host;
+void sim_game_view(struct sim_host *h, struct gsrv_view *v);
+
 struct gsrv_player {
 	char name[48];    /* Quake names may carry ^N colour codes */
 	int score;

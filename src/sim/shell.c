@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "proc.h"
+#include "game.h"
 #include "sim_private.h"
 
 #define CAT_OUT_CAP (1u << 20)
@@ -518,6 +519,32 @@ static int cmd_echo(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/* `fleetop-sim-plugins`: what an admin's custom collector would print on a
+ * game host (fleetop-collectors(7)): plugin tick time and entity count
+ * that follow the load, the age of the last backup, and an event while
+ * the server lags. */
+static int cmd_sim_plugins(struct ctx *c, int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	struct sim_host *h = c->sh->host;
+	if (!h->query_port) {
+		out_printf(c, "{\"event\":\"no_game\",\"severity\":\"info\",\"message\":\"no game server on this host\"}\n");
+		return 0;
+	}
+	struct gsrv_view v;
+	sim_game_view(h, &v);
+	double mspt = v.mspt[0][0];
+	out_printf(c, "{\"metric\":\"plugin.tick_ms\",\"value\":%.2f}\n", mspt * 0.18);
+	double wall = sim_wall_now(h->sim);
+	out_printf(c, "{\"metrics\":{\"plugin.entities\":%d,\"backup.age_s\":%.0f}}\n",
+		   v.players * 37 + 120, fmod(wall + h->idx * 977.0, 6 * 3600.0));
+	if (v.tps[0] < 15)
+		out_printf(c, "{\"event\":\"tick_lag\",\"severity\":\"warning\",\"message\":"
+			   "\"TPS %.1f with %d players on %s\"}\n", v.tps[0], v.players,
+			   v.map[0] ? v.map : h->name);
+	return 0;
+}
+
 static int cmd_hostname(struct ctx *c, int argc, char **argv)
 {
 	(void)argc, (void)argv;
@@ -810,6 +837,7 @@ static const struct {
 	{ "exit", cmd_exit },
 	{ "echo", cmd_echo },
 	{ "hostname", cmd_hostname },
+	{ "fleetop-sim-plugins", cmd_sim_plugins },
 	{ "uname", cmd_uname },
 	{ "sleep", cmd_sleep },
 	{ "uptime", cmd_uptime },

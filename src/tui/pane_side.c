@@ -84,9 +84,10 @@ static void alerts_draw(struct pane *p, struct tui *t)
 			why = why ? why : "game not answering";
 		}
 		char line[400], age[16];
-		snprintf(line, sizeof line, "%s %s  %-14s %s · %s", t->glyphs == GLYPHS_UTF8 ? "●" : "*",
-			 crit ? "crit" : "warn", h->name, why,
-			 fmt_duration(now - h->state_since_ms, age, sizeof age));
+		/* The age is the SSH state's; a game's own outage has none kept. */
+		snprintf(line, sizeof line, "%s %s  %-14s %s%s%s", t->glyphs == GLYPHS_UTF8 ? "●" : "*",
+			 crit ? "crit" : "warn", h->name, why, h->error[0] || crit ? " · " : "",
+			 h->error[0] || crit ? fmt_duration(now - h->state_since_ms, age, sizeof age) : "");
 		draw_text(t, y++, p->x + 2, w - 1, crit ? ROLE_CRIT : ROLE_WARN, line);
 	}
 	draw_events(p, t, y, w);

@@ -2,7 +2,8 @@
 # The simulated fleet through the real client path: status over 200 hosts,
 # plausible metrics, history stored, and the demo.
 source "$(dirname "$0")/lib/common.sh"
-port=$(( 20000 + RANDOM % 20000 ))
+# Below the ephemeral range (32768+), game ports (+8000) included.
+port=$(( 12000 + RANDOM % 8000 ))
 "$FLEETOP" sim --hosts 200 --dir "$T/sim" --port "$port" > "$T/sim.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 300); do grep -q "fleetop sim" "$T/sim.log" 2>/dev/null && break; sleep 0.1; done

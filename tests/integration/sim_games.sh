@@ -175,7 +175,7 @@ q3_port=$(hostvar $q3 query_port)
 vh_port=$(hostvar $vh query_port)
 check "inventory: $mc at $gport and RCON at $((gport + 1))" [ "$mc_port" = "$gport" -a "$rcon_port" = $((gport + 1)) ]
 check "inventory: $q3 is openarena with its process and world" \
-	grep -q "^$q3 .* game=openarena query_port=$q3_port game_process=ioq3ded game_world=/srv/openarena/world query_via=direct$" "$conf"
+	grep -q "^$q3 .* game=openarena query_port=$q3_port game_process=ioq3ded game_world=/srv/openarena/world query_via=direct custom_command=fleetop-sim-plugins custom_interval=30s$" "$conf"
 check "inventory: $vh is valheim" grep -q "^$vh .* game=valheim query_port=$vh_port game_process=valheim_server.x86_64 " "$conf"
 check "rcon password file is 0600 and not empty" bash -c "[ \"\$(stat -c %a '$pwfile')\" = 600 ] && [ -s '$pwfile' ]"
 

@@ -5,7 +5,8 @@
 source "$(dirname "$0")/lib/common.sh"
 export LC_ALL=C.UTF-8
 command -v tmux >/dev/null || { fail "tmux is not installed"; finish; }
-port=$(( 20000 + RANDOM % 20000 ))
+# Below the ephemeral range (32768+), game ports (+8000) included.
+port=$(( 12000 + RANDOM % 8000 ))
 "$FLEETOP" sim --hosts 30 --dir "$T/sim" --port "$port" > "$T/sim.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 300); do [ -s "$T/sim/fleet.conf" ] && break; sleep 0.1; done
@@ -20,6 +21,15 @@ wait_for() { # text [seconds]
 		sleep 0.2
 	done
 	echo "--- screen while waiting for '$1':"; screen
+	return 1
+}
+wait_for_re() { # extended regexp [seconds]
+	local end=$(( $(date +%s) + ${2:-15} ))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		screen | grep -qE -- "$1" && return 0
+		sleep 0.2
+	done
+	echo "--- screen while waiting for /$1/:"; screen
 	return 1
 }
 keys() { tmux send-keys -t "$sess" "$@"; sleep 0.4; }
@@ -38,6 +48,10 @@ for _ in $(seq 40); do
 done
 check "rows update live (mc-eu-01's row changed within 10 s)" [ -n "$first" -a "$changed" = yes ]
 check "sparklines drawn" bash -c "screen() { tmux capture-pane -p -t $sess; }; screen | grep -q '[▁▂▃▄▅▆▇█]'"
+# The simulated game servers answer their protocols: players/max and TPS.
+check "PLAYERS and TPS columns filled by the game queries" wait_for_re 'mc-eu-01 +up .* [0-9]+/[0-9]+ +[0-9]+\.[0-9] '
+check "quake rows show players (no TPS there)" wait_for_re 'q3-01 +up .* [0-9]+/[0-9]+ +- '
+check "the alerts pane lists events" wait_for "Events (24h)"
 
 keys / ; keys -l "q3-0" ; keys Enter
 check "/ narrows the rows" wait_for "Fleet 6/30 · /q3-0"
@@ -48,6 +62,9 @@ check "Esc in / clears the filter" wait_for "Fleet 30/30"
 
 keys Enter
 check "Enter opens the host pane with graphs" wait_for "CPU %  now"
+check "host pane: the game line (map, players, latency)" wait_for_re '(minecraft|openarena|valheim) · .*[0-9]+/[0-9]+ players.* · [0-9]+ ms'
+check "host pane: the players list with scores" wait_for_re '│ [A-Za-z0-9_]+ -?[0-9]+ +[A-Za-z0-9_]+ -?[0-9]+'
+check "host pane: game graphs too (players, latency, process)" wait_for_re ' of 1[0-9] graphs '
 check "graphs are drawn in braille" bash -c "tmux capture-pane -p -t $sess | python3 -c 'import re, sys; sys.exit(len(re.findall(\"[\\u2801-\\u28ff]\", sys.stdin.read())) < 5)'"
 check "value axis and time labels" bash -c "tmux capture-pane -p -t $sess | grep -q '100┤' && tmux capture-pane -p -t $sess | grep -q 'now│'"
 keys 2

@@ -249,7 +249,7 @@ static void test_files_written(void **state)
 		 "query_port=%d rcon_port=%d rcon_password_file=/", port, port + 8000, port + 8001);
 	assert_non_null(strstr(text, line));
 	assert_non_null(strstr(text, "/rcon_password game_process=java game_world=/srv/minecraft/world "
-				    "query_via=direct\n"));
+				    "query_via=direct custom_command=fleetop-sim-plugins custom_interval=30s\n"));
 	assert_non_null(strstr(text, "[quake]\n"));
 	free(text);
 	/* The RCON password every Minecraft host takes: secret, and not empty. */
