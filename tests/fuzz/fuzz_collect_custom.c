@@ -8,20 +8,11 @@
 #include <string.h>
 
 #include "fleetop/collect.h"
+#include "fuzz_check.h"
 
 struct seen {
 	int n;
 };
-
-static void check_text(const char *s, size_t size)
-{
-	size_t n = strnlen(s, size);
-	if (n == size)
-		abort();
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			abort();
-}
 
 static void check_name(const char *s, size_t size, size_t max)
 {

@@ -6,16 +6,7 @@
 #include <string.h>
 
 #include "fleetop/game.h"
-
-static void check_text(const char *s, size_t size)
-{
-	size_t n = strnlen(s, size);
-	if (n == size)
-		abort();
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			abort();
-}
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

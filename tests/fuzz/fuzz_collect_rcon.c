@@ -8,21 +8,12 @@
 #include <string.h>
 
 #include "fleetop/game.h"
+#include "fuzz_check.h"
 
 static void check_err(const struct error *err, const char *prefix)
 {
 	if (strncmp(err->msg, prefix, strlen(prefix)) || strchr(err->msg, '\n'))
 		abort();
-}
-
-static void check_text(const char *s, size_t size)
-{
-	size_t n = strnlen(s, size);
-	if (n == size)
-		abort();
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			abort();
 }
 
 static void minecraft(const char *text, size_t len)
