@@ -34,6 +34,9 @@ void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) FT_PRINTF(2, 3);
 void buf_consume(struct buf *b, size_t n); /* drops the first n bytes */
 void buf_reset(struct buf *b);
+/* b's first line, trimmed, cut in place (b is changed); "" when empty:
+ * what a failed command's stderr says, for a one-line error. */
+char *buf_first_line(struct buf *b);
 void buf_free(struct buf *b);
 
 /* Strings. */

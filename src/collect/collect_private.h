@@ -129,6 +129,9 @@ void custom_runner_host_down(struct custom_runner *r, struct host *h);
 struct loop *collector_loop(struct collector *c);
 struct ssh_pool *collector_pool(struct collector *c);
 const struct settings *collector_settings(struct collector *c);
+/* How long to wait before restarting a probe that ended: 2 s doubling to
+ * 60 s with each restart in a row; counts this one in *restarts. */
+int64_t collector_restart_delay(int *restarts);
 /* Hands one sample on (the model, then the store). ts_ms 0: now. */
 void collector_emit(struct collector *c, struct host *h, const char *metric, int64_t ts_ms,
 		    double value);

@@ -100,6 +100,17 @@ uint64_t collector_game_polls(const struct collector *c, const struct host *h)
 
 static void probe_start(struct probe *p);
 
+int64_t collector_restart_delay(int *restarts)
+{
+	int64_t wait = RESTART_MIN_MS;
+	for (int i = 0; i < *restarts && wait < RESTART_MAX_MS; i++)
+		wait *= 2;
+	if (wait > RESTART_MAX_MS)
+		wait = RESTART_MAX_MS;
+	(*restarts)++;
+	return wait;
+}
+
 static struct probe *probe_of(struct collector *c, struct host *h, bool create)
 {
 	if (h->id >= c->nprobes) {
@@ -124,11 +135,7 @@ static struct probe *probe_of(struct collector *c, struct host *h, bool create)
 static void emit(void *arg, const char *metric, double value)
 {
 	struct probe *p = arg;
-	struct collector *c = p->col;
-	host_set_metric(p->host, metric, value);
-	c->samples++;
-	if (c->on_sample)
-		c->on_sample(c->arg, p->host, metric, c->now_wall, value);
+	collector_emit(p->col, p->host, metric, p->col->now_wall, value);
 }
 
 static void on_stdout(void *arg, const char *data, size_t len)
@@ -142,7 +149,6 @@ static void on_stdout(void *arg, const char *data, size_t len)
 		p->frames += (uint64_t)n;
 		p->last_frame_ms = loop_now_ms(c->loop);
 		p->restarts = 0;
-		p->host->last_sample_ms = c->now_wall;
 	}
 	if (n < 0) {
 		/* Kept visible on the host; the frames around it still count. */
@@ -172,12 +178,7 @@ static void on_restart(struct loop *loop, void *arg)
 static void probe_retry_later(struct probe *p, const char *why)
 {
 	struct collector *c = p->col;
-	int64_t wait = RESTART_MIN_MS;
-	for (int i = 0; i < p->restarts && wait < RESTART_MAX_MS; i++)
-		wait *= 2;
-	if (wait > RESTART_MAX_MS)
-		wait = RESTART_MAX_MS;
-	p->restarts++;
+	int64_t wait = collector_restart_delay(&p->restarts);
 	snprintf(p->host->error, sizeof p->host->error, "%s; probe restarts in %lds", why,
 		 (long)(wait / 1000));
 	log_warn("%s: %s", p->host->name, p->host->error);
@@ -194,10 +195,7 @@ static void on_exit_probe(void *arg, int status, const char *error)
 	if (p->host->state != HOST_UP)
 		return; /* the connection went; the pool reports that */
 	char why[256];
-	char *e = p->err.data ? str_trim(p->err.data) : "";
-	char *nl = strchr(e, '\n');
-	if (nl)
-		*nl = '\0';
+	char *e = buf_first_line(&p->err);
 	if (error)
 		snprintf(why, sizeof why, "probe failed: %s", error);
 	else

@@ -160,10 +160,7 @@ static void run_exit(void *arg, int status, const char *error)
 		run_line(cr, cr->line.data, cr->line.len);
 	buf_reset(&cr->line);
 	cr->skipping = false;
-	char *e = cr->err.data ? str_trim(cr->err.data) : "";
-	char *nl = strchr(e, '\n');
-	if (nl)
-		*nl = '\0';
+	char *e = buf_first_line(&cr->err);
 	if (cr->ch->host->state != HOST_UP)
 		return;
 	if (error)

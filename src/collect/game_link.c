@@ -295,10 +295,7 @@ static void on_ssh_exit(void *arg, int status, const char *error)
 	} else if (l->way == WAY_SSH_TCP) {
 		snprintf(why, sizeof why, "connection closed by the server");
 	} else {
-		char *e = l->err.data ? str_trim(l->err.data) : "";
-		char *nl = strchr(e, '\n');
-		if (nl)
-			*nl = '\0';
+		char *e = buf_first_line(&l->err);
 		if (status == 127)
 			snprintf(why, sizeof why, "UDP over ssh needs perl on the host");
 		else

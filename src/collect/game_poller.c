@@ -24,8 +24,6 @@
 #define DEFAULT_WORLD_INTERVAL_MS (5 * 60 * 1000)
 #define SSH_WAIT_STEP_MS 250
 #define SSH_WAIT_MAX_MS 15000
-#define PROC_RESTART_MIN_MS 2000
-#define PROC_RESTART_MAX_MS 60000
 
 enum via { VIA_AUTO, VIA_DIRECT, VIA_SSH };
 enum stage { STAGE_QUERY, STAGE_RCON };
@@ -495,12 +493,7 @@ static void on_proc_timer(struct loop *loop, void *arg)
 
 static void proc_retry_later(struct game_host *gh, const char *why)
 {
-	int64_t wait = PROC_RESTART_MIN_MS;
-	for (int i = 0; i < gh->proc_restarts && wait < PROC_RESTART_MAX_MS; i++)
-		wait *= 2;
-	if (wait > PROC_RESTART_MAX_MS)
-		wait = PROC_RESTART_MAX_MS;
-	gh->proc_restarts++;
+	int64_t wait = collector_restart_delay(&gh->proc_restarts);
 	char msg[300];
 	snprintf(msg, sizeof msg, "game probe: %s; restarts in %lds", why, (long)(wait / 1000));
 	host_set_info(gh->host, "proc.error", msg);
@@ -517,10 +510,7 @@ static void proc_exit(void *arg, int status, const char *error)
 	if (gh->host->state != HOST_UP)
 		return;
 	char why[256];
-	char *e = gh->proc_err.data ? str_trim(gh->proc_err.data) : "";
-	char *nl = strchr(e, '\n');
-	if (nl)
-		*nl = '\0';
+	char *e = buf_first_line(&gh->proc_err);
 	if (error)
 		snprintf(why, sizeof why, "%s", error);
 	else

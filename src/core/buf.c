@@ -69,3 +69,14 @@ void buf_free(struct buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+char *buf_first_line(struct buf *b)
+{
+	if (!b->data)
+		return "";
+	char *s = str_trim(b->data);
+	char *nl = strchr(s, '\n');
+	if (nl)
+		*nl = '\0';
+	return str_trim(s);
+}

@@ -64,10 +64,7 @@ static void op_exit(void *arg, int status, const char *error)
 		snprintf(msg, sizeof msg, "reading %s: larger than %zu bytes", op->path, op->max);
 		fail = msg;
 	} else if (status != 0) {
-		char *e = op->err.data ? str_trim(op->err.data) : "";
-		char *nl = strchr(e, '\n');
-		if (nl)
-			*nl = '\0';
+		char *e = buf_first_line(&op->err);
 		snprintf(msg, sizeof msg, "%s %s failed (exit %d)%s%s",
 			 op->writing ? "writing" : "reading", op->path, status, *e ? ": " : "", e);
 		fail = msg;
