@@ -138,6 +138,13 @@ bool host_get_metric(const struct host *h, const char *name, double *value);
  * removes the key. host_get_info returns NULL when absent. */
 void host_set_info(struct host *h, const char *key, const char *value);
 const char *host_get_info(const struct host *h, const char *key);
+/* Reads the game.players_list entry at *cur into p and moves *cur past
+ * it; false at the end. Lines without both tabs are skipped. */
+struct player_entry {
+	char name[64];
+	int score, ping;
+};
+bool players_list_next(const char **cur, struct player_entry *p);
 
 /* fmt (may be NULL) becomes h->error, on one line. state_since_ms moves
  * only when the state changes: "down for 3m" survives repeated failures. */

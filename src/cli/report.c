@@ -3,7 +3,6 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -23,22 +22,13 @@ static void info_json(cJSON *o, const struct host *h)
 	if (!list)
 		return;
 	cJSON *players = cJSON_AddArrayToObject(o, "players");
-	for (const char *l = list; *l;) {
-		const char *nl = strchr(l, '\n');
-		size_t n = nl ? (size_t)(nl - l) : strlen(l);
-		char line[128];
-		snprintf(line, sizeof line, "%.*s", (int)n, l);
-		char *t1 = strchr(line, '\t');
-		char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-		if (t1 && t2) {
-			*t1 = *t2 = '\0';
-			cJSON *p = cJSON_CreateObject();
-			cJSON_AddStringToObject(p, "name", line);
-			cJSON_AddNumberToObject(p, "score", atoi(t1 + 1));
-			cJSON_AddNumberToObject(p, "ping", atoi(t2 + 1));
-			cJSON_AddItemToArray(players, p);
-		}
-		l += n + (nl ? 1 : 0);
+	struct player_entry pe;
+	while (players_list_next(&list, &pe)) {
+		cJSON *p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "name", pe.name);
+		cJSON_AddNumberToObject(p, "score", pe.score);
+		cJSON_AddNumberToObject(p, "ping", pe.ping);
+		cJSON_AddItemToArray(players, p);
 	}
 }
 

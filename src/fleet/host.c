@@ -327,6 +327,28 @@ const char *host_get_info(const struct host *h, const char *key)
 	return NULL;
 }
 
+bool players_list_next(const char **cur, struct player_entry *p)
+{
+	while (**cur) {
+		const char *l = *cur, *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		*cur = l + n + (nl ? 1 : 0);
+		const char *t1 = memchr(l, '\t', n);
+		const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(l + n - t1 - 1)) : NULL;
+		if (!t2)
+			continue;
+		size_t nlen = (size_t)(t1 - l);
+		if (nlen >= sizeof p->name)
+			nlen = sizeof p->name - 1;
+		memcpy(p->name, l, nlen);
+		p->name[nlen] = '\0';
+		p->score = atoi(t1 + 1);
+		p->ping = atoi(t2 + 1);
+		return true;
+	}
+	return false;
+}
+
 void host_set_state(struct host *h, enum host_state state, enum host_fault fault,
 		    const char *fmt, ...)
 {

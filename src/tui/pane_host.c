@@ -254,19 +254,15 @@ static int draw_game(struct tui *t, int y, int x, int w, int max, const struct h
 		return rows;
 	/* Names in columns of 24; as many rows as are left. */
 	int cols = (w - 1) / 24 > 0 ? (w - 1) / 24 : 1, col = 0;
-	for (const char *l = list; *l && rows < max;) {
-		const char *nl = strchr(l, '\n');
-		size_t n = nl ? (size_t)(nl - l) : strlen(l);
-		const char *tab = memchr(l, '\t', n);
+	struct player_entry pe;
+	while (rows < max && players_list_next(&list, &pe)) {
 		char cell[64];
-		int score = tab ? atoi(tab + 1) : 0;
-		snprintf(cell, sizeof cell, "%.*s %d", (int)((tab ? tab : l + n) - l > 18 ? 18 : (tab ? tab : l + n) - l), l, score);
+		snprintf(cell, sizeof cell, "%.18s %d", pe.name, pe.score);
 		draw_text(t, y + rows, x + 1 + col * 24, 23, ROLE_NORMAL, cell);
 		if (++col == cols) {
 			col = 0;
 			rows++;
 		}
-		l += n + (nl ? 1 : 0);
 	}
 	return col ? rows + 1 : rows;
 }
