@@ -27,6 +27,9 @@ extern const struct command cmd_console, cmd_hosts, cmd_check, cmd_status, cmd_h
 /* Prints "fleetop: msg" to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) FT_PRINTF(1, 2);
 
+/* Opens the history named by s (its data folder), with s's retention. */
+int cli_store_open(const struct settings *s, struct store **out, struct error *err);
+
 enum engine_flags {
 	ENGINE_STORE = 1,   /* open the SQLite history and store samples */
 	ENGINE_COLLECT = 2, /* run the probe on hosts that come up */

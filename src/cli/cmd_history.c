@@ -77,16 +77,8 @@ static int history_run(int argc, char **argv)
 		settings_free(&s);
 		return cli_usage_error("%s", err.msg);
 	}
-	char *db = settings_data_path(&s, "fleetop.db");
 	struct store *st = NULL;
-	/* Tier choice follows the retention this fleet keeps. */
-	struct store_opts so = {
-		.retention_raw_ms = s.retention_raw_ms,
-		.retention_1m_ms = s.retention_1m_ms,
-		.retention_1h_ms = s.retention_1h_ms,
-	};
-	int rc = store_open(&st, db, &so, &err);
-	free(db);
+	int rc = cli_store_open(&s, &st, &err);
 	settings_free(&s);
 	if (rc < 0)
 		return cli_usage_error("%s", err.msg);

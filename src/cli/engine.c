@@ -92,6 +92,20 @@ static void on_prune(struct loop *loop, void *arg)
 	e->prune_timer = loop_timer_add(loop, PRUNE_EVERY_MS, on_prune, e);
 }
 
+int cli_store_open(const struct settings *s, struct store **out, struct error *err)
+{
+	char *db = settings_data_path(s, "fleetop.db");
+	/* The tiers' retention is the fleet's; queries pick tiers by it. */
+	struct store_opts so = {
+		.retention_raw_ms = s->retention_raw_ms,
+		.retention_1m_ms = s->retention_1m_ms,
+		.retention_1h_ms = s->retention_1h_ms,
+	};
+	int rc = store_open(out, db, &so, err);
+	free(db);
+	return rc;
+}
+
 int engine_open(struct engine *e, const char *config_path, const char *fleet_path,
 		const char *selection, unsigned flags, struct error *err)
 {
@@ -125,17 +139,8 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 	if (!e->loop)
 		return error_set(err, "cannot create event loop: %s", strerror(errno));
 	if (flags & ENGINE_STORE) {
-		if (mkdir_p(e->settings.data_dir, 0700, err) < 0)
-			return -1;
-		char *db = settings_data_path(&e->settings, "fleetop.db");
-		struct store_opts so = {
-			.retention_raw_ms = e->settings.retention_raw_ms,
-			.retention_1m_ms = e->settings.retention_1m_ms,
-			.retention_1h_ms = e->settings.retention_1h_ms,
-		};
-		rc = store_open(&e->store, db, &so, err);
-		free(db);
-		if (rc < 0)
+		if (mkdir_p(e->settings.data_dir, 0700, err) < 0 ||
+		    cli_store_open(&e->settings, &e->store, err) < 0)
 			return -1;
 		e->flush_timer = loop_timer_add(e->loop, e->settings.flush_interval_ms, on_flush, e);
 		e->prune_timer = loop_timer_add(e->loop, 1000, on_prune, e);
