@@ -129,6 +129,16 @@ void custom_runner_host_down(struct custom_runner *r, struct host *h);
 struct loop *collector_loop(struct collector *c);
 struct ssh_pool *collector_pool(struct collector *c);
 const struct settings *collector_settings(struct collector *c);
+/* Per-host state of a collector part, a pointer per host id. */
+struct host_slots {
+	void **v;
+	size_t n;
+};
+/* The slot of id, made to exist (grown by doubling; new slots NULL). */
+void **host_slot(struct host_slots *s, uint32_t id);
+/* What the slot of id holds, or NULL (also past the end). */
+void *host_slot_get(const struct host_slots *s, uint32_t id);
+
 /* How long to wait before restarting a probe that ended: 2 s doubling to
  * 60 s with each restart in a row; counts this one in *restarts. */
 int64_t collector_restart_delay(int *restarts);

@@ -33,8 +33,7 @@ struct collector {
 	const struct settings *settings;
 	sample_fn on_sample;
 	void *arg;
-	struct probe **probes; /* by host id */
-	size_t nprobes;
+	struct host_slots probes; /* struct probe by host id */
 	uint64_t samples;
 	int64_t now_wall;      /* time stamp of the frame being emitted */
 	struct game_poller *games;
@@ -100,6 +99,24 @@ uint64_t collector_game_polls(const struct collector *c, const struct host *h)
 
 static void probe_start(struct probe *p);
 
+void **host_slot(struct host_slots *s, uint32_t id)
+{
+	if (id >= s->n) {
+		size_t n = s->n ? s->n : 64;
+		while (n <= id)
+			n *= 2;
+		s->v = xrealloc(s->v, n * sizeof *s->v);
+		memset(s->v + s->n, 0, (n - s->n) * sizeof *s->v);
+		s->n = n;
+	}
+	return &s->v[id];
+}
+
+void *host_slot_get(const struct host_slots *s, uint32_t id)
+{
+	return id < s->n ? s->v[id] : NULL;
+}
+
 int64_t collector_restart_delay(int *restarts)
 {
 	int64_t wait = RESTART_MIN_MS;
@@ -113,23 +130,16 @@ int64_t collector_restart_delay(int *restarts)
 
 static struct probe *probe_of(struct collector *c, struct host *h, bool create)
 {
-	if (h->id >= c->nprobes) {
-		if (!create)
-			return NULL;
-		size_t n = c->nprobes ? c->nprobes : 64;
-		while (n <= h->id)
-			n *= 2;
-		c->probes = xrealloc(c->probes, n * sizeof *c->probes);
-		memset(c->probes + c->nprobes, 0, (n - c->nprobes) * sizeof *c->probes);
-		c->nprobes = n;
-	}
-	if (!c->probes[h->id] && create) {
+	if (!create)
+		return host_slot_get(&c->probes, h->id);
+	void **slot = host_slot(&c->probes, h->id);
+	if (!*slot) {
 		struct probe *p = xcalloc(1, sizeof *p);
 		p->col = c;
 		p->host = h;
-		c->probes[h->id] = p;
+		*slot = p;
 	}
-	return c->probes[h->id];
+	return *slot;
 }
 
 static void emit(void *arg, const char *metric, double value)
@@ -319,7 +329,8 @@ void collector_host_down(struct collector *c, struct host *h)
 
 uint64_t collector_frames(const struct collector *c, const struct host *h)
 {
-	return h->id < c->nprobes && c->probes[h->id] ? c->probes[h->id]->frames : 0;
+	const struct probe *p = host_slot_get(&c->probes, h->id);
+	return p ? p->frames : 0;
 }
 
 uint64_t collector_samples_total(const struct collector *c)
@@ -333,8 +344,8 @@ void collector_free(struct collector *c)
 		return;
 	game_poller_free(c->games);
 	custom_runner_free(c->customs);
-	for (size_t i = 0; i < c->nprobes; i++) {
-		struct probe *p = c->probes[i];
+	for (size_t i = 0; i < c->probes.n; i++) {
+		struct probe *p = c->probes.v[i];
 		if (!p)
 			continue;
 		probe_stop(p);
@@ -342,6 +353,6 @@ void collector_free(struct collector *c)
 		buf_free(&p->err);
 		free(p);
 	}
-	free(c->probes);
+	free(c->probes.v);
 	free(c);
 }

@@ -40,8 +40,7 @@ struct custom_host {
 
 struct custom_runner {
 	struct collector *c;
-	struct custom_host **hosts;
-	size_t nhosts;
+	struct host_slots hosts; /* struct custom_host by host id */
 };
 
 static void run_start(struct custom_run *cr);
@@ -262,17 +261,10 @@ static void configure(struct custom_host *ch)
 
 void custom_runner_host_up(struct custom_runner *r, struct host *h)
 {
-	if (h->id >= r->nhosts) {
-		size_t n = r->nhosts ? r->nhosts : 64;
-		while (n <= h->id)
-			n *= 2;
-		r->hosts = xrealloc(r->hosts, n * sizeof *r->hosts);
-		memset(r->hosts + r->nhosts, 0, (n - r->nhosts) * sizeof *r->hosts);
-		r->nhosts = n;
-	}
-	struct custom_host *ch = r->hosts[h->id];
+	void **slot = host_slot(&r->hosts, h->id);
+	struct custom_host *ch = *slot;
 	if (!ch) {
-		ch = r->hosts[h->id] = xcalloc(1, sizeof *ch);
+		ch = *slot = xcalloc(1, sizeof *ch);
 		ch->r = r;
 		ch->host = h;
 		configure(ch);
@@ -289,9 +281,9 @@ void custom_runner_host_up(struct custom_runner *r, struct host *h)
 
 void custom_runner_host_down(struct custom_runner *r, struct host *h)
 {
-	if (h->id >= r->nhosts || !r->hosts[h->id])
+	struct custom_host *ch = host_slot_get(&r->hosts, h->id);
+	if (!ch)
 		return;
-	struct custom_host *ch = r->hosts[h->id];
 	for (int i = 0; i < ch->nruns; i++) {
 		struct custom_run *cr = &ch->runs[i];
 		loop_timer_del(loop_of(cr), cr->run_timer);
@@ -305,8 +297,8 @@ void custom_runner_free(struct custom_runner *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nhosts; i++) {
-		struct custom_host *ch = r->hosts[i];
+	for (size_t i = 0; i < r->hosts.n; i++) {
+		struct custom_host *ch = r->hosts.v[i];
 		if (!ch)
 			continue;
 		for (int j = 0; j < ch->nruns; j++) {
@@ -322,6 +314,6 @@ void custom_runner_free(struct custom_runner *r)
 		}
 		free(ch);
 	}
-	free(r->hosts);
+	free(r->hosts.v);
 	free(r);
 }

@@ -63,8 +63,7 @@ struct game_host {
 
 struct game_poller {
 	struct collector *c;
-	struct game_host **hosts; /* by host id */
-	size_t nhosts;
+	struct host_slots hosts; /* struct game_host by host id */
 };
 
 static void poll_start(struct game_host *gh);
@@ -80,23 +79,16 @@ struct game_poller *game_poller_new(struct collector *c)
 
 static struct game_host *game_host_of(struct game_poller *g, struct host *h, bool create)
 {
-	if (h->id >= g->nhosts) {
-		if (!create)
-			return NULL;
-		size_t n = g->nhosts ? g->nhosts : 64;
-		while (n <= h->id)
-			n *= 2;
-		g->hosts = xrealloc(g->hosts, n * sizeof *g->hosts);
-		memset(g->hosts + g->nhosts, 0, (n - g->nhosts) * sizeof *g->hosts);
-		g->nhosts = n;
-	}
-	if (!g->hosts[h->id] && create) {
+	if (!create)
+		return host_slot_get(&g->hosts, h->id);
+	void **slot = host_slot(&g->hosts, h->id);
+	if (!*slot) {
 		struct game_host *gh = xcalloc(1, sizeof *gh);
 		gh->g = g;
 		gh->host = h;
-		g->hosts[h->id] = gh;
+		*slot = gh;
 	}
-	return g->hosts[h->id];
+	return *slot;
 }
 
 static int64_t var_duration(const struct host *h, const char *key, int64_t dflt, int64_t min)
@@ -564,7 +556,8 @@ void game_poller_host_down(struct game_poller *g, struct host *h)
 
 uint64_t game_poller_polls(const struct game_poller *g, const struct host *h)
 {
-	return h->id < g->nhosts && g->hosts[h->id] ? g->hosts[h->id]->polls : 0;
+	const struct game_host *gh = host_slot_get(&g->hosts, h->id);
+	return gh ? gh->polls : 0;
 }
 
 void game_poller_free(struct game_poller *g)
@@ -572,8 +565,8 @@ void game_poller_free(struct game_poller *g)
 	if (!g)
 		return;
 	struct loop *loop = collector_loop(g->c);
-	for (size_t i = 0; i < g->nhosts; i++) {
-		struct game_host *gh = g->hosts[i];
+	for (size_t i = 0; i < g->hosts.n; i++) {
+		struct game_host *gh = g->hosts.v[i];
 		if (!gh)
 			continue;
 		game_query_cancel(gh->query);
@@ -592,6 +585,6 @@ void game_poller_free(struct game_poller *g)
 		}
 		free(gh);
 	}
-	free(g->hosts);
+	free(g->hosts.v);
 	free(g);
 }
