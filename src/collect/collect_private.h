@@ -139,6 +139,10 @@ void **host_slot(struct host_slots *s, uint32_t id);
 /* What the slot of id holds, or NULL (also past the end). */
 void *host_slot_get(const struct host_slots *s, uint32_t id);
 
+/* Host var key as a duration of at least min ms; dflt when it is unset,
+ * or (with a warning naming host and var) when it is not one. */
+int64_t collector_var_duration(const struct host *h, const char *key, int64_t dflt, int64_t min);
+
 /* How long to wait before restarting a probe that ended: 2 s doubling to
  * 60 s with each restart in a row; counts this one in *restarts. */
 int64_t collector_restart_delay(int *restarts);

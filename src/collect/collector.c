@@ -117,6 +117,18 @@ void *host_slot_get(const struct host_slots *s, uint32_t id)
 	return id < s->n ? s->v[id] : NULL;
 }
 
+int64_t collector_var_duration(const struct host *h, const char *key, int64_t dflt, int64_t min)
+{
+	const char *v = host_var(h, key);
+	int64_t ms;
+	if (v && parse_duration_ms(v, &ms) == 0 && ms >= min)
+		return ms;
+	if (v)
+		log_warn("%s: %s=%s is not a duration of at least %lldms; using %lldms", h->name, key,
+			 v, (long long)min, (long long)dflt);
+	return dflt;
+}
+
 int64_t collector_restart_delay(int *restarts)
 {
 	int64_t wait = RESTART_MIN_MS;

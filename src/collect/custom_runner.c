@@ -221,18 +221,10 @@ static void run_start(struct custom_run *cr)
 static int64_t duration_var(const struct host *h, const char *key, const char *name,
 			    int64_t dflt)
 {
+	/* custom_interval_NAME, else the shared custom_interval. */
 	char k[128];
 	snprintf(k, sizeof k, "%s%s%s", key, name[0] ? "_" : "", name);
-	const char *v = host_var(h, k);
-	if (!v && name[0])
-		v = host_var(h, key);
-	int64_t ms;
-	if (v && parse_duration_ms(v, &ms) == 0 && ms >= 1000)
-		return ms;
-	if (v)
-		log_warn("%s: %s=%s is not a duration of at least 1s; using %llds", h->name, k, v,
-			 (long long)(dflt / 1000));
-	return dflt;
+	return collector_var_duration(h, host_var(h, k) ? k : key, dflt, 1000);
 }
 
 static void configure(struct custom_host *ch)

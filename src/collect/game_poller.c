@@ -91,18 +91,6 @@ static struct game_host *game_host_of(struct game_poller *g, struct host *h, boo
 	return *slot;
 }
 
-static int64_t var_duration(const struct host *h, const char *key, int64_t dflt, int64_t min)
-{
-	const char *v = host_var(h, key);
-	int64_t ms;
-	if (v && parse_duration_ms(v, &ms) == 0 && ms >= min)
-		return ms;
-	if (v)
-		log_warn("%s: %s=%s is not a duration of at least %lldms; using %lldms", h->name, key,
-			 v, (long long)min, (long long)dflt);
-	return dflt;
-}
-
 static int var_port(const struct host *h, const char *key, int dflt, struct error *err)
 {
 	const char *v = host_var(h, key);
@@ -179,8 +167,8 @@ static int configure(struct game_host *gh, struct error *err)
 	}
 	gh->kind = k;
 	gh->query_port = qp;
-	gh->interval_ms = var_duration(h, "game_interval", DEFAULT_INTERVAL_MS, 500);
-	gh->timeout_ms = var_duration(h, "game_timeout", DEFAULT_TIMEOUT_MS, 100);
+	gh->interval_ms = collector_var_duration(h, "game_interval", DEFAULT_INTERVAL_MS, 500);
+	gh->timeout_ms = collector_var_duration(h, "game_timeout", DEFAULT_TIMEOUT_MS, 100);
 	/* Two ways and RCON must fit in one interval. */
 	if (gh->timeout_ms * 2 > gh->interval_ms)
 		gh->timeout_ms = gh->interval_ms / 2;
@@ -521,8 +509,8 @@ static void proc_start(struct game_host *gh)
 	const char *process = host_var(h, "game_process");
 	if (!process && !pidfile && !unit && gh->kind)
 		process = gh->kind->process;
-	int64_t iv = var_duration(h, "proc_interval", DEFAULT_PROC_INTERVAL_MS, 500);
-	int64_t wiv = var_duration(h, "world_interval", DEFAULT_WORLD_INTERVAL_MS, 1000);
+	int64_t iv = collector_var_duration(h, "proc_interval", DEFAULT_PROC_INTERVAL_MS, 500);
+	int64_t wiv = collector_var_duration(h, "world_interval", DEFAULT_WORLD_INTERVAL_MS, 1000);
 	char *cmd = game_proc_command(iv, wiv, pidfile, unit, process, host_var(h, "game_world"));
 	game_proc_parser_free(gh->proc_parser);
 	gh->proc_parser = game_proc_parser_new(h->name);
