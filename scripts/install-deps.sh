@@ -5,9 +5,12 @@ set -euo pipefail
 build=(build-essential cmake pkg-config libssh-dev libsqlite3-dev libcjson-dev
        libncurses-dev libgit2-dev libcurl4-openssl-dev openssh-client)
 # openarena-server: a real Quake 3 protocol server for the game query tests
-# (about 420 MB of game data, once).
+# (about 420 MB of game data, once). python3-aiosmtpd and openssl: the SMTP
+# server with STARTTLS (and its throwaway certificate) the email notifier is
+# tested against.
 test=(clang libclang-rt-dev libcmocka-dev openssh-server tmux python3 iproute2
-      sqlite3 procps coreutils gawk mawk perl openarena-server)
+      sqlite3 procps coreutils gawk mawk perl openarena-server
+      python3-aiosmtpd openssl)
 want=("${build[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test[@]}")
 # The independent game protocol clients (gamedig, rcon-client) are npm

@@ -67,6 +67,120 @@ typedef void (*store_event_fn)(void *arg, const struct store_event *ev);
 int store_events(struct store *s, int64_t since_ms, const char *host, int limit,
 		 store_event_fn fn, void *arg, struct error *err);
 
+/* ---- Alerting (alerts.c): alerts, their audit trail, silences,
+ * maintenance windows and per-group notification state. The alert engine
+ * keeps them; `fleetop alerts` reads and writes them from another process,
+ * so every write commits at once (or inside store_tx_begin/commit). */
+int store_tx_begin(struct store *s, struct error *err);
+int store_tx_commit(struct store *s, struct error *err);
+void store_tx_rollback(struct store *s);
+/* True when another connection changed the file since the last call (acks,
+ * silences from the cli); cheap (PRAGMA data_version). */
+bool store_changed_elsewhere(struct store *s);
+
+struct store_alert {
+	int64_t id;
+	const char *fingerprint, *rule, *host, *severity, *state; /* state: pending firing resolved */
+	const char *labels;   /* JSON object */
+	const char *summary, *runbook, *group_key; /* runbook may be NULL */
+	double value;
+	int64_t started_ms, fired_ms, resolved_ms, updated_ms; /* 0 when not yet */
+	const char *acked_by, *ack_comment; /* NULL when not acknowledged */
+	int64_t acked_ms;
+};
+/* Inserts a (pending or firing) alert; returns its id, -1 on error. */
+int64_t store_alert_insert(struct store *s, const struct store_alert *a, struct error *err);
+/* Writes state, value, summary, fired/resolved/updated of a->id. */
+int store_alert_update(struct store *s, const struct store_alert *a, struct error *err);
+int store_alert_ack(struct store *s, int64_t id, const char *who, const char *comment,
+		    int64_t now_ms, struct error *err); /* who NULL: un-acknowledge */
+typedef void (*store_alert_fn)(void *arg, const struct store_alert *a);
+/* Alerts not resolved (open_only) or every alert started or resolved since
+ * since_ms, newest first, at most limit (0: all). Strings live during fn. */
+int store_alerts(struct store *s, bool open_only, int64_t since_ms, int limit,
+		 store_alert_fn fn, void *arg, struct error *err);
+/* 0 and fills nothing when no alert has that id: returns 1 when found. */
+int store_alert_get(struct store *s, int64_t id, store_alert_fn fn, void *arg,
+		    struct error *err);
+
+int store_alert_log(struct store *s, int64_t ts_ms, int64_t alert_id, const char *what,
+		    const char *who, const char *detail, struct error *err);
+struct store_alert_log {
+	int64_t id, ts_ms, alert_id; /* alert_id 0: not about one alert */
+	const char *what, *who, *detail; /* who/detail may be NULL */
+	const char *rule, *host; /* of the alert, NULL when none */
+};
+typedef void (*store_alert_log_fn)(void *arg, const struct store_alert_log *l);
+/* Log since since_ms (alert_id 0: all), oldest first. */
+int store_alert_logs(struct store *s, int64_t since_ms, int64_t alert_id,
+		     store_alert_log_fn fn, void *arg, struct error *err);
+
+/* Silences and maintenance windows: `what` is matchers (silence) or a host
+ * selection (maintenance). */
+enum store_mute_kind { STORE_SILENCE, STORE_MAINTENANCE };
+struct store_mute {
+	int64_t id;
+	enum store_mute_kind kind;
+	const char *what, *created_by, *comment;
+	int64_t starts_ms, ends_ms, created_ms;
+};
+int64_t store_mute_add(struct store *s, enum store_mute_kind kind, const char *what,
+		       int64_t starts_ms, int64_t ends_ms, const char *who, const char *comment,
+		       int64_t now_ms, struct error *err);
+/* Ends it now (expire early); 0 when no such id, 1 when ended. */
+int store_mute_end(struct store *s, enum store_mute_kind kind, int64_t id, int64_t now_ms,
+		   struct error *err);
+typedef void (*store_mute_fn)(void *arg, const struct store_mute *m);
+/* Those not ended at now_ms (including future ones). */
+int store_mutes(struct store *s, enum store_mute_kind kind, int64_t now_ms, store_mute_fn fn,
+		void *arg, struct error *err);
+
+struct store_group {
+	const char *key, *policy;
+	int64_t first_fired_ms, last_notified_ms;
+	const char *last_digest; /* what was in the last notification */
+	int step;                /* escalation steps done */
+	int64_t seq;             /* notifications sent for this group: part of the outbox key */
+};
+int store_group_put(struct store *s, const struct store_group *g, struct error *err);
+int store_group_del(struct store *s, const char *key, const char *policy, struct error *err);
+typedef void (*store_group_fn)(void *arg, const struct store_group *g);
+int store_groups(struct store *s, store_group_fn fn, void *arg, struct error *err);
+
+/* ---- Outbox (outbox.c): notifications to send. A row stays "pending"
+ * until its send is confirmed (2xx, SMTP 250, exit 0), so after a crash the
+ * unconfirmed rows go out again with the same key. */
+struct store_outbox {
+	int64_t id;
+	const char *key, *receiver, *body, *state; /* state: pending sent failed */
+	int64_t created_ms, next_try_ms, done_ms; /* done_ms 0 while pending */
+	int tries;
+	const char *last_error; /* NULL when none */
+};
+/* Adds a row; a key already there is left as it is (returns 0, else 1). */
+int store_outbox_add(struct store *s, const char *key, const char *receiver, const char *body,
+		     int64_t now_ms, struct error *err);
+typedef void (*store_outbox_fn)(void *arg, const struct store_outbox *o);
+/* Pending rows due at now_ms (next_try <= now), oldest first, at most limit. */
+int store_outbox_due(struct store *s, int64_t now_ms, int limit, store_outbox_fn fn, void *arg,
+		     struct error *err);
+/* The earliest next_try of pending rows; INT64_MAX when none. */
+int64_t store_outbox_next(struct store *s, struct error *err);
+int store_outbox_sent(struct store *s, int64_t id, int64_t now_ms, struct error *err);
+int store_outbox_retry(struct store *s, int64_t id, int64_t next_try_ms, const char *error,
+		       struct error *err);
+int store_outbox_failed(struct store *s, int64_t id, int64_t now_ms, const char *error,
+			struct error *err);
+/* Every row (newest first, at most limit; state NULL: any). */
+int store_outbox_list(struct store *s, const char *state, int limit, store_outbox_fn fn,
+		      void *arg, struct error *err);
+/* One sender a history file, across processes (the console's and a
+ * `fleetop notify` beside it must not both send a row): an flock on
+ * "<db>-outbox.lock", which the OS drops when the process dies, even on
+ * kill -9. *lock_fd starts at -1 and keeps the lock; close it to let go.
+ * 1: held; 0: another process holds it; -1: error. */
+int store_outbox_lock(struct store *s, int *lock_fd, struct error *err);
+
 struct store_stats {
 	int64_t samples_raw, rows_1m, rows_1h, series;
 	int64_t committed_total; /* samples committed since open */

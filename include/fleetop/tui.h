@@ -10,6 +10,7 @@ struct loop;
 struct fleet;
 struct store;
 struct settings;
+struct alert_engine;
 
 struct tui_ctx {
 	struct loop *loop;
@@ -17,6 +18,7 @@ struct tui_ctx {
 	struct store *store;          /* history for the host pane; may be NULL */
 	const struct settings *settings;
 	const char *title;            /* e.g. "fleetop" or "fleetop demo" */
+	struct alert_engine *alerts;  /* open alerts, badges, ack/silence; may be NULL */
 };
 
 struct tui_opts {

@@ -3,6 +3,7 @@
 #ifndef FLEETOP_CLI_H
 #define FLEETOP_CLI_H
 
+#include "fleetop/alert.h"
 #include "fleetop/collect.h"
 #include "fleetop/core.h"
 #include "fleetop/fleet.h"
@@ -22,7 +23,7 @@ struct command {
 	const char *summary;
 };
 extern const struct command cmd_console, cmd_hosts, cmd_check, cmd_status, cmd_history,
-	cmd_events, cmd_collect, cmd_sim, cmd_demo;
+	cmd_events, cmd_alerts, cmd_notify, cmd_collect, cmd_sim, cmd_demo;
 
 /* Prints "fleetop: msg" to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) FT_PRINTF(1, 2);
@@ -33,6 +34,7 @@ int cli_store_open(const struct settings *s, struct store **out, struct error *e
 enum engine_flags {
 	ENGINE_STORE = 1,   /* open the SQLite history and store samples */
 	ENGINE_COLLECT = 2, /* run the probe on hosts that come up */
+	ENGINE_ALERTS = 4,  /* evaluate rules.conf, notify per notify.conf (needs STORE) */
 };
 
 struct engine {
@@ -48,6 +50,14 @@ struct engine {
 	uint64_t flush_timer, prune_timer;
 	int signal_pipe[2];
 	bool interrupted;
+	bool reload;             /* SIGHUP seen */
+	/* alerting (engine_alerts.c) */
+	struct rule_set *rules;
+	struct notify_config *notify;
+	struct alert_engine *alerts;
+	struct notify_sender *sender;
+	uint64_t alert_timer;
+	int64_t alert_tick_due, alert_last_tick;
 	bool watching;          /* game queries started (once, at the first run) */
 	uint64_t stored;
 };
@@ -63,6 +73,12 @@ void engine_start(struct engine *e);
 void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *arg,
 		int64_t timeout_ms);
 void engine_close(struct engine *e);
+/* engine_alerts.c */
+int engine_alerts_open(struct engine *e, struct error *err);
+void engine_alerts_sample(struct engine *e, struct host *h, const char *metric, int64_t ts_ms,
+			  double value);
+void engine_alerts_reload(struct engine *e);
+void engine_alerts_close(struct engine *e);
 
 /* Common options every host command takes. */
 struct common_opts {

@@ -27,7 +27,7 @@ int console_option(int opt, const char *arg, struct tui_opts *to)
 int console_run_engine(struct engine *e, const char *title, const struct tui_opts *to)
 {
 	struct tui_ctx ctx = { .loop = e->loop, .fleet = &e->fleet, .store = e->store,
-			       .settings = &e->settings, .title = title };
+			       .settings = &e->settings, .title = title, .alerts = e->alerts };
 	engine_start(e);
 	struct error err;
 	if (tui_run(&ctx, to, &err) < 0) {
@@ -67,7 +67,7 @@ static int console_run(int argc, char **argv)
 	}
 	struct engine e;
 	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
-			       ENGINE_STORE | ENGINE_COLLECT) < 0)
+			       ENGINE_STORE | ENGINE_COLLECT | ENGINE_ALERTS) < 0)
 		return EXIT_USAGE;
 	int rc = console_run_engine(&e, "fleetop", &to);
 	engine_close(&e);

@@ -199,7 +199,7 @@ static int demo_run(int argc, char **argv)
 	struct common_opts o = { 0 };
 	int rc = EXIT_OK;
 	bool console = !text && duration < 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	if (engine_open_common(&e, &o, NULL, ENGINE_STORE | ENGINE_COLLECT) < 0) {
+	if (engine_open_common(&e, &o, NULL, ENGINE_STORE | ENGINE_COLLECT | ENGINE_ALERTS) < 0) {
 		rc = EXIT_USAGE;
 	} else if (console) {
 		rc = console_run_engine(&e, "fleetop demo", &to);

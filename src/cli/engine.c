@@ -29,10 +29,18 @@ static void on_signal_pipe(struct loop *loop, int fd, int events, void *arg)
 {
 	struct engine *e = arg;
 	unsigned char c;
+	bool stop = false;
 	(void)events;
-	while (read(fd, &c, 1) == 1)
-		e->interrupted = true;
-	loop_stop(loop);
+	while (read(fd, &c, 1) == 1) {
+		if (c == SIGHUP) {
+			engine_alerts_reload(e);
+		} else {
+			e->interrupted = true;
+			stop = true;
+		}
+	}
+	if (stop)
+		loop_stop(loop);
 }
 
 static void on_state(void *arg, struct host *h)
@@ -49,6 +57,7 @@ static void on_state(void *arg, struct host *h)
 static void on_sample(void *arg, struct host *h, const char *metric, int64_t ts_ms, double value)
 {
 	struct engine *e = arg;
+	engine_alerts_sample(e, h, metric, ts_ms, value);
 	if (!e->store)
 		return;
 	struct error err;
@@ -157,7 +166,11 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
+		if (flags & ENGINE_ALERTS)
+			sigaction(SIGHUP, &sa, NULL);
 	}
+	if ((flags & ENGINE_ALERTS) && e->store && engine_alerts_open(e, err) < 0)
+		return -1;
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
@@ -197,6 +210,7 @@ void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *a
 
 void engine_close(struct engine *e)
 {
+	engine_alerts_close(e);
 	collector_free(e->collector);
 	ssh_pool_free(e->pool);
 	if (e->store) {
@@ -211,6 +225,7 @@ void engine_close(struct engine *e)
 			close(e->signal_pipe[i]);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	fleet_free(&e->fleet);
 	settings_free(&e->settings);
 	free(e->selected);

@@ -7,8 +7,8 @@
 #include "cli.h"
 
 static const struct command *const commands[] = {
-	&cmd_console, &cmd_hosts, &cmd_check, &cmd_status, &cmd_history, &cmd_events, &cmd_collect,
-	&cmd_sim, &cmd_demo,
+	&cmd_console, &cmd_hosts, &cmd_check, &cmd_status, &cmd_history, &cmd_events,
+	&cmd_alerts, &cmd_notify, &cmd_collect, &cmd_sim, &cmd_demo,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

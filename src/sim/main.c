@@ -50,7 +50,11 @@ static void usage(FILE *f)
 		   "  --flap-down SEC  for SEC seconds (default 20)\n"
 		   "  --game-port BASE each host's game server: host i on BASE+2i (query) and\n"
 		   "                   BASE+2i+1 (Minecraft RCON); default P+8000. With --spread\n"
-		   "                   every host on BASE and BASE+1; default the games' own ports\n");
+		   "                   every host on BASE and BASE+1; default the games' own ports\n"
+		   "  Lines written to the FIFO DIR/control make hosts misbehave on demand:\n"
+		   "    cpu HOST PCT [SECONDS]  hold HOST's CPU at PCT%% (for SECONDS, else on)\n"
+		   "    cpu HOST auto           back to the model's own; HOST * is every host\n"
+		   "  Each change is printed as \"control: cpu HOST 95 at <wall-clock ms>\".\n");
 }
 
 /* "--name VALUE" or "--name=VALUE": the value, advancing *i; NULL if absent. */

@@ -176,6 +176,15 @@ static void rates_at(const struct model_host *m, double t, double real_s, struct
 		r->game_cores *= cut / r->util;
 		r->util = cut;
 	}
+	if (m->cpu_forced) {
+		/* Exactly the share asked for, as the probe computes it: steal
+		 * counts as busy, iowait does not. */
+		double f = clamp(m->cpu_forced_util, 0, 1);
+		r->steal = fmin(r->steal, f);
+		r->iowait = fmin(r->iowait, 1 - f);
+		r->util = f - r->steal;
+		r->game_cores = r->util * m->ncores * (game / busy);
+	}
 	r->runnable = r->util * m->ncores + r->iowait * m->ncores * 0.5;
 
 	double pj = 1 + jitter;

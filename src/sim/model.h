@@ -105,6 +105,12 @@ struct model_host {
 	double game_cpu;      /* jiffies (user + system) it has used since */
 	double game_cores;    /* cores it keeps busy now */
 	int64_t game_gen;     /* restarts so far, to notice the next one */
+
+	/* Held by the sim's control (control.c) rather than the day's: the
+	 * busy share the probe reads (all but idle and iowait). Counters go
+	 * on integrating, at this rate, so they stay monotonic. */
+	bool cpu_forced;
+	double cpu_forced_util; /* 0..1 */
 };
 
 /* Draws host idx's traits from seed; the game comes from its group. */

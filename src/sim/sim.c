@@ -245,6 +245,7 @@ int sim_start(struct loop *loop, const struct sim_opts *o, struct sim **out, str
 
 	struct sim *s = xcalloc(1, sizeof *s);
 	s->loop = loop;
+	s->control_fd = -1;
 	s->dir = xstrdup(o->dir);
 	s->addr = xstrdup(o->addr && *o->addr ? o->addr : "127.0.0.1");
 	s->port = port;
@@ -268,6 +269,7 @@ int sim_start(struct loop *loop, const struct sim_opts *o, struct sim **out, str
 			goto fail;
 	if (start_games(s, err) < 0)
 		goto fail;
+	sim_control_open(s); /* before the inventory, which is what starters wait for */
 	if (sim_files_write(s, err) < 0)
 		goto fail;
 	if (s->flap_host >= 0 && s->flap_every_s > 0 && s->nhosts > 1)
@@ -287,6 +289,7 @@ void sim_stop(struct sim *s)
 		return;
 	if (s->flap_timer)
 		loop_timer_del(s->loop, s->flap_timer);
+	sim_control_close(s);
 	for (int i = 0; s->hosts && i < s->nhosts; i++) {
 		struct sim_host *h = &s->hosts[i];
 		sim_host_unlisten(h);

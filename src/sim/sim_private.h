@@ -48,6 +48,7 @@ struct sim_host {
 	 * 0 when it has none. */
 	int query_port, rcon_port;
 	struct game_srv *gs;
+	uint64_t cpu_timer; /* a timed `cpu HOST PCT SECONDS` ends (control.c) */
 };
 
 struct sim {
@@ -66,6 +67,8 @@ struct sim {
 	uint64_t flap_timer;
 	bool game_port_given; /* --game-port: its ports must all be had */
 	char *rcon_password;  /* every Minecraft host's, from dir/rcon_password */
+	int control_fd;       /* dir/control, a FIFO; -1: none */
+	struct buf control_in; /* a line not yet ended */
 };
 
 /* The host's model brought up to the loop's now. */
@@ -94,6 +97,14 @@ void sim_host_unlisten(struct sim_host *h);
 void sim_host_drop_conns(struct sim_host *h);
 /* Frees what sim_host_drop_conns left for the loop to reap. */
 void sim_host_reap_all(struct sim_host *h);
+
+/* control.c: dir/control, a FIFO of commands (`cpu HOST PCT [SECONDS]`,
+ * `cpu HOST auto`) that make hosts misbehave on demand. Without it the
+ * sim runs on (a warning says why). */
+void sim_control_open(struct sim *s);
+void sim_control_close(struct sim *s);
+/* Runs one line; -1 with err naming what is wrong (nothing changed). */
+int sim_control_exec(struct sim *s, const char *line, struct error *err);
 
 /* shell.c: the built-in command set. */
 struct sim_shell;

@@ -361,6 +361,8 @@ fail:
 	return -1;
 }
 
+#define OUTBOX_KEEP_MS (7 * 24 * HOUR_MS)
+
 int store_prune(struct store *s, int64_t now_ms, struct error *err)
 {
 	if (exec_range(s, "DELETE FROM chunk WHERE minute < ?", now_ms - s->opts.retention_raw_ms, 0,
@@ -373,6 +375,17 @@ int store_prune(struct store *s, int64_t now_ms, struct error *err)
 		       0, err) < 0 ||
 	    exec_range(s, "DELETE FROM event WHERE ts < ?", now_ms - s->opts.retention_1m_ms, 0, 0,
 		       err) < 0)
+		return -1;
+	/* Alert history and its audit trail are small and kept as long as the
+	 * hourly tier; notifications done are kept a week for `notify outbox`. */
+	int64_t alerts_before = now_ms - s->opts.retention_1h_ms;
+	if (exec_range(s, "DELETE FROM alert WHERE state = 'resolved' AND resolved < ?",
+		       alerts_before, 0, 0, err) < 0 ||
+	    exec_range(s, "DELETE FROM alert_log WHERE ts < ?", alerts_before, 0, 0, err) < 0 ||
+	    exec_range(s, "DELETE FROM silence WHERE ends < ?", alerts_before, 0, 0, err) < 0 ||
+	    exec_range(s, "DELETE FROM maintenance WHERE ends < ?", alerts_before, 0, 0, err) < 0 ||
+	    exec_range(s, "DELETE FROM outbox WHERE state != 'pending' AND done < ?",
+		       now_ms - OUTBOX_KEEP_MS, 0, 0, err) < 0)
 		return -1;
 	/* Keep the WAL from growing without bound between checkpoints. */
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

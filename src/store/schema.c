@@ -9,6 +9,13 @@
  *   rollup_1m  one row per (minute, series): avg, min, max, n
  *   rollup_1h  one row per (hour, series)
  *   event      one row per event a host reported (rare; kept as text)
+ *   alert      one row per alert (a rule on a host, from pending to resolved)
+ *   alert_log  every transition, acknowledgement and notification: the audit trail
+ *   silence    matchers muting notifications until an expiry
+ *   maintenance hosts whose alerts are suppressed for a window
+ *   alert_group what was last notified per group (grouping and escalation state)
+ *   outbox     notifications to send; a row is deleted from "pending" only by
+ *              its confirmation, so a restart resends exactly the unconfirmed
  * Reading one series seeks once per minute or hour of the range. */
 #include <stdio.h>
 
@@ -35,6 +42,31 @@ static const char *const migrations[] = {
 	"  severity TEXT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);"
 	"CREATE INDEX event_ts ON event(ts);"
 	"CREATE INDEX event_host_ts ON event(host, ts);",
+	/* 3: alerting. */
+	"CREATE TABLE alert(id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, rule TEXT NOT NULL,"
+	"  host TEXT NOT NULL, severity TEXT NOT NULL, state TEXT NOT NULL, labels TEXT NOT NULL,"
+	"  summary TEXT NOT NULL, runbook TEXT, value REAL, group_key TEXT NOT NULL DEFAULT '',"
+	"  started INTEGER NOT NULL, fired INTEGER, resolved INTEGER, updated INTEGER NOT NULL,"
+	"  acked_by TEXT, acked_at INTEGER, ack_comment TEXT);"
+	"CREATE INDEX alert_open ON alert(state) WHERE state != 'resolved';"
+	"CREATE INDEX alert_started ON alert(started);"
+	"CREATE INDEX alert_fingerprint ON alert(fingerprint, started);"
+	"CREATE TABLE alert_log(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, alert INTEGER,"
+	"  what TEXT NOT NULL, who TEXT, detail TEXT);"
+	"CREATE INDEX alert_log_ts ON alert_log(ts);"
+	"CREATE INDEX alert_log_alert ON alert_log(alert, ts);"
+	"CREATE TABLE silence(id INTEGER PRIMARY KEY, matchers TEXT NOT NULL, starts INTEGER NOT NULL,"
+	"  ends INTEGER NOT NULL, created_by TEXT NOT NULL, comment TEXT, created INTEGER NOT NULL);"
+	"CREATE TABLE maintenance(id INTEGER PRIMARY KEY, hosts TEXT NOT NULL, starts INTEGER NOT NULL,"
+	"  ends INTEGER NOT NULL, created_by TEXT NOT NULL, comment TEXT, created INTEGER NOT NULL);"
+	"CREATE TABLE alert_group(key TEXT NOT NULL, policy TEXT NOT NULL, first_fired INTEGER NOT NULL,"
+	"  last_notified INTEGER NOT NULL, last_digest TEXT NOT NULL, step INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL, PRIMARY KEY(key, policy)) WITHOUT ROWID;"
+	"CREATE TABLE outbox(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, receiver TEXT NOT NULL,"
+	"  body TEXT NOT NULL, created INTEGER NOT NULL, next_try INTEGER NOT NULL,"
+	"  tries INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'pending',"
+	"  done INTEGER, last_error TEXT);"
+	"CREATE INDEX outbox_due ON outbox(state, next_try);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

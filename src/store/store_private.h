@@ -46,6 +46,7 @@ struct store {
 	int64_t rolled_1h_until; /* every hour before this is in rollup_1h */
 	int64_t committed_total;
 	int64_t min_buffered_ts; /* earliest sample in bufs; INT64_MAX when none */
+	int64_t data_version;    /* PRAGMA data_version last seen (store_changed_elsewhere) */
 	sqlite3_stmt *ins_recent, *ins_series, *sel_series, *upsert_chunk, *upsert_1m,
 		*set_meta;
 };

@@ -36,6 +36,22 @@ static void prompt_close(struct tui *t)
 	t->dirty = true;
 }
 
+void prompt_ask(struct tui *t, const char *label, const char *initial,
+		void (*done)(struct tui *t, const char *answer))
+{
+	str_copy(t->ask_label, label, sizeof t->ask_label);
+	t->ask_done = done;
+	prompt_open(t, PROMPT_ASK, initial);
+}
+
+int prompt_col(const struct tui *t)
+{
+	if (t->prompt != PROMPT_ASK)
+		return 1;
+	int w = utf8_width(t->ask_label);
+	return w < COLS / 2 ? w : COLS / 2;
+}
+
 static void history_add(struct tui *t, const char *line)
 {
 	if (!*line || (t->nhistory && !strcmp(t->history[t->nhistory - 1], line)))
@@ -176,6 +192,13 @@ static void submit(struct tui *t)
 	str_copy(line, t->line, sizeof line);
 	enum prompt_kind kind = t->prompt;
 	prompt_close(t);
+	if (kind == PROMPT_ASK) {
+		void (*done)(struct tui *, const char *) = t->ask_done;
+		t->ask_done = NULL;
+		if (done)
+			done(t, line);
+		return;
+	}
 	if (kind == PROMPT_FILTER) {
 		struct error err;
 		if (view_set_filter(&t->view, line, &err) < 0)
@@ -195,6 +218,8 @@ bool prompt_key(struct tui *t, int key)
 	size_t len = strlen(t->line);
 	switch (key) {
 	case 27:
+		if (t->prompt == PROMPT_ASK)
+			t->ask_done = NULL;
 		if (t->prompt == PROMPT_FILTER) {
 			/* Esc in the filter prompt drops the filter. */
 			struct error err;
@@ -214,7 +239,7 @@ bool prompt_key(struct tui *t, int key)
 		if (t->cursor > 0) {
 			memmove(t->line + t->cursor - 1, t->line + t->cursor, len - t->cursor + 1);
 			t->cursor--;
-		} else if (len == 0) {
+		} else if (len == 0 && t->prompt != PROMPT_ASK) {
 			prompt_close(t);
 		}
 		break;
@@ -281,10 +306,11 @@ bool prompt_key(struct tui *t, int key)
 void prompt_draw(struct tui *t, int y)
 {
 	draw_fill(t, y, 0, COLS, ROLE_PROMPT);
-	const char *lead = t->prompt == PROMPT_FILTER ? "/" : ":";
-	draw_text(t, y, 0, 1, ROLE_PROMPT, lead);
-	draw_text(t, y, 1, COLS - 1, ROLE_PROMPT, t->line);
-	move(y, 1 + (int)t->cursor);
+	const char *lead = t->prompt == PROMPT_FILTER ? "/" : t->prompt == PROMPT_ASK ? t->ask_label : ":";
+	int x = prompt_col(t);
+	draw_text(t, y, 0, x, ROLE_PROMPT, lead);
+	draw_text(t, y, x, COLS - x, ROLE_PROMPT, t->line);
+	move(y, x + (int)t->cursor);
 }
 
 static int set_columns(struct tui *t, char *list)

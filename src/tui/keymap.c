@@ -35,20 +35,27 @@ const struct keybind keymap[] = {
 	{ KEY_F(2), "F2", ACT_SETUP, "setup: panes, columns, theme (via :)", false },
 	{ KEY_F(7), "F7", ACT_RUN, "run a command on marked hosts", true },
 	{ KEY_F(8), "F8", ACT_CONFIGS, "server configs", true },
-	{ KEY_F(9), "F9", ACT_ALERTS, "alerts pane", false },
+	{ KEY_F(9), "F9", ACT_ALERTS, "alerts pane: keys go to it (again: back to the fleet)", false },
 };
 const size_t nkeymap = sizeof keymap / sizeof keymap[0];
 
 /* Keys each pane handles itself (movement); listed in help too. */
 static const struct {
 	const char *keys, *help;
+	bool changes;
 } pane_keys[] = {
-	{ "Up/Down j/k", "move the cursor (fleet); scroll graphs (host)" },
-	{ "PgUp/PgDn Home/End", "page; first/last row" },
-	{ "Left/Right", "fold/unfold the group under the cursor" },
-	{ "1 2 3 4", "host graphs over 5m, 1h, 24h, 7d" },
-	{ "[ ]", "host graphs: back/forward in time by half the range" },
-	{ "mouse", "click selects a row or a pane, wheel scrolls" },
+	{ "Up/Down j/k", "move the cursor (fleet, alerts); scroll graphs (host)", false },
+	{ "PgUp/PgDn Home/End", "page; first/last row", false },
+	{ "Left/Right", "fold/unfold the group under the cursor", false },
+	{ "1 2 3 4", "host graphs over 5m, 1h, 24h, 7d", false },
+	{ "[ ]", "host graphs: back/forward in time by half the range", false },
+	{ "mouse", "click selects a row or a pane, wheel scrolls", false },
+	/* The alerts pane's own, when it has the keys (F9 or Tab). */
+	{ "alerts: Enter", "jump to the alert's host; on a group: fold/unfold", false },
+	{ "alerts: Space + -", "fold/unfold the alert group (Left/Right too)", false },
+	{ "alerts: a A", "acknowledge / un-acknowledge the alert or its group", true },
+	{ "alerts: s", "silence the alert (rule+host) or group; asks how long", true },
+	{ "alerts: r", "show the alert's runbook", false },
 };
 
 enum action keymap_lookup(int key)
@@ -95,7 +102,10 @@ void help_draw(struct tui *t)
 	}
 	for (size_t i = 0; i < sizeof pane_keys / sizeof pane_keys[0] && y < y0 + h - 1; i++, y++) {
 		draw_text(t, y, x0 + 2, 18, ROLE_KEY, pane_keys[i].keys);
-		draw_text(t, y, x0 + 21, w - 23, ROLE_NORMAL, pane_keys[i].help);
+		char text[160];
+		snprintf(text, sizeof text, "%s%s", pane_keys[i].help,
+			 pane_keys[i].changes && t->opts.read_only ? " (off: read-only)" : "");
+		draw_text(t, y, x0 + 21, w - 23, ROLE_NORMAL, text);
 	}
 	if (y < y0 + h - 1)
 		draw_text(t, y, x0 + 2, w - 4, ROLE_DIM,

@@ -131,6 +131,11 @@ static void spark_cell(struct tui *t, int y, int x, int w, const struct host *h,
 	}
 }
 
+static enum theme_role severity_role(enum alert_severity s)
+{
+	return s == SEV_CRITICAL ? ROLE_CRIT : s == SEV_WARNING ? ROLE_WARN : ROLE_INFO;
+}
+
 static void draw_host_row(struct tui *t, int y, int x0, int w, const struct layout *L,
 			  struct host *h, bool selected)
 {
@@ -139,7 +144,17 @@ static void draw_host_row(struct tui *t, int y, int x0, int w, const struct layo
 	draw_fill(t, y, x0, w, base);
 	const char *mark = marked ? (t->glyphs == GLYPHS_UTF8 ? "●" : "*") : " ";
 	draw_text(t, y, x0, 1, base == ROLE_NORMAL ? ROLE_MARKED : base, mark);
+	/* The badge: the worst alert firing on the host, between mark and name. */
+	enum alert_severity sev = t->ctx.alerts ? alert_engine_host_severity(t->ctx.alerts, h->id)
+						: SEV_NONE;
+	if (sev != SEV_NONE)
+		draw_text(t, y, x0 + 1, 1, severity_role(sev),
+			  t->glyphs == GLYPHS_UTF8 ? (sev == SEV_INFO ? "•" : "▲") : "!");
 	draw_text(t, y, x0 + L->x[COL_HOST], L->w[COL_HOST], base, h->name);
+	if (t->columns[COL_ALERT] && sev != SEV_NONE)
+		draw_text(t, y, x0 + L->x[COL_ALERT], L->w[COL_ALERT],
+			  selected ? base : severity_role(sev),
+			  sev == SEV_CRITICAL ? "crit" : sev == SEV_WARNING ? "warn" : "info");
 	if (t->columns[COL_GROUP])
 		draw_text(t, y, x0 + L->x[COL_GROUP], L->w[COL_GROUP], selected ? base : ROLE_DIM,
 			  h->ngroups ? h->groups[0] : "-");

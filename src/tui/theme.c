@@ -22,7 +22,7 @@ static const char *const role_names[ROLE_COUNT] = {
 	[ROLE_SPARK] = "spark",		  [ROLE_GRAPH] = "graph",
 	[ROLE_AXIS] = "axis",		  [ROLE_DIM] = "dim",
 	[ROLE_STATUSBAR] = "statusbar",	  [ROLE_KEY] = "key",
-	[ROLE_PROMPT] = "prompt",
+	[ROLE_PROMPT] = "prompt",	  [ROLE_INFO] = "info",
 };
 
 const char *theme_role_name(enum theme_role r)
@@ -272,7 +272,8 @@ static const char builtin_dark[] = "[meta]\n"
 				   "dim        = bright-black\n"
 				   "statusbar  = white on default\n"
 				   "key        = bright-cyan bold\n"
-				   "prompt     = bright-yellow bold\n";
+				   "prompt     = bright-yellow bold\n"
+				   "info       = bright-blue bold\n";
 
 void theme_builtin(struct theme *t)
 {

@@ -30,6 +30,7 @@ enum theme_role {
 	ROLE_STATUSBAR,  /* the bottom bar */
 	ROLE_KEY,        /* key names in the bottom bar and help */
 	ROLE_PROMPT,     /* the : command line and / filter */
+	ROLE_INFO,       /* info-severity alerts (warn and crit serve the others) */
 	ROLE_COUNT
 };
 

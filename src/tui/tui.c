@@ -70,6 +70,58 @@ void tui_focus_host(struct tui *t, struct host *h)
 	t->dirty = true;
 }
 
+void tui_open_host(struct tui *t)
+{
+	if (!t->current)
+		return;
+	if (COLS >= 160 && t->show_host_side) {
+		t->focus = PANE_HOST;
+	} else {
+		t->zoom_host = true;
+		t->focus = PANE_HOST;
+		layout_compute(t);
+	}
+	t->dirty = true;
+}
+
+/* F9: the alerts pane gets the keys (shown first if hidden); again, the
+ * fleet gets them back. */
+static void focus_alerts(struct tui *t)
+{
+	if (t->focus == PANE_ALERTS) {
+		t->focus = PANE_FLEET;
+		return;
+	}
+	if (!t->show_alerts) {
+		t->show_alerts = true;
+		prefs_save(t);
+	}
+	t->zoom_host = false;
+	layout_compute(t);
+	if (t->panes[PANE_ALERTS].visible)
+		t->focus = PANE_ALERTS;
+	else
+		tui_message(t, true, "the alerts pane needs a terminal of 22 rows or more");
+}
+
+/* Each host's worst firing severity, for sorting by the alert column. */
+static void alert_sev_fill(struct tui *t)
+{
+	struct fleet *f = t->ctx.fleet;
+	if (!t->ctx.alerts) {
+		t->view.alert_sev = NULL;
+		return;
+	}
+	if (t->nalert_sev < f->nhosts) {
+		free(t->alert_sev);
+		t->alert_sev = xcalloc(f->nhosts, 1);
+		t->nalert_sev = f->nhosts;
+	}
+	for (size_t i = 0; i < f->nhosts; i++)
+		t->alert_sev[i] = (unsigned char)alert_engine_host_severity(t->ctx.alerts, (uint32_t)i);
+	t->view.alert_sev = t->alert_sev;
+}
+
 static void draw_title(struct tui *t)
 {
 	struct fleet *f = t->ctx.fleet;
@@ -86,6 +138,9 @@ static void draw_title(struct tui *t)
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof clock, "%H:%M:%S", &tm);
 	const char *dot = t->glyphs == GLYPHS_UTF8 ? "·" : "-";
+	/* With rules: the alerts firing and not muted; without: hosts in trouble. */
+	if (t->ctx.alerts)
+		problems = alerts_firing(t);
 	snprintf(left, sizeof left, " %s  %zu hosts %s %zu groups %s %zu alerts    %zu up %s %zu down%s",
 		 t->ctx.title ? t->ctx.title : "fleetop", f->nhosts, dot, f->ngroups, dot, problems,
 		 up, dot, down, t->opts.read_only ? "   [read-only]" : "");
@@ -107,6 +162,8 @@ void tui_redraw(struct tui *t)
 		doupdate();
 		return;
 	}
+	alert_sev_fill(t);
+	t->seen_alerts = alerts_pane_digest(t);
 	view_rebuild(&t->view);
 	draw_title(t);
 	for (int i = 0; i < PANE_COUNT; i++)
@@ -126,7 +183,7 @@ void tui_redraw(struct tui *t)
 	if (t->help)
 		help_draw(t);
 	if (t->prompt != PROMPT_NONE)
-		move(bottom, 1 + (int)t->cursor);
+		move(bottom, prompt_col(t) + (int)t->cursor);
 	wnoutrefresh(stdscr);
 	doupdate();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -250,21 +307,15 @@ static void do_action(struct tui *t, enum action a, int key)
 		tui_message(t, false, "marks cleared");
 		break;
 	case ACT_OPEN:
-		if (!t->current)
-			break;
-		if (COLS >= 160 && t->show_host_side) {
-			t->focus = PANE_HOST;
-		} else {
-			t->zoom_host = true;
-			t->focus = PANE_HOST;
-			layout_compute(t);
-		}
+		tui_open_host(t);
 		break;
 	case ACT_THEME_NEXT:
 		next_theme(t);
 		break;
-	case ACT_TOGGLE_ALERTS:
 	case ACT_ALERTS:
+		focus_alerts(t);
+		break;
+	case ACT_TOGGLE_ALERTS:
 		t->show_alerts = !t->show_alerts;
 		layout_compute(t);
 		prefs_save(t);
@@ -396,8 +447,10 @@ static void on_tick(struct loop *loop, void *arg)
 	struct tui *t = arg;
 	time_t now = time(NULL);
 	uint64_t gen = fleet_generation();
-	/* Redraw for new data, or for the clock once a second; else sleep. */
-	if (gen != t->seen_generation || t->dirty || now != t->drawn_second) {
+	/* Redraw for new data (samples, or an alert that changed), or for the
+	 * clock once a second; else sleep. */
+	if (gen != t->seen_generation || t->dirty || now != t->drawn_second ||
+	    alerts_pane_digest(t) != t->seen_alerts) {
 		t->seen_generation = gen;
 		t->drawn_second = now;
 		tui_redraw(t);
@@ -437,6 +490,7 @@ static void tui_free_state(struct tui *t)
 		if (t->panes[i].ops->free)
 			t->panes[i].ops->free(&t->panes[i]);
 	view_free(&t->view);
+	free(t->alert_sev);
 	for (int i = 0; i < t->nhistory; i++)
 		free(t->history[i]);
 	free(t->prefs_path);

@@ -5,6 +5,7 @@
 #include <curses.h>
 #include <time.h>
 
+#include "fleetop/alert.h"
 #include "fleetop/fleet.h"
 #include "fleetop/loop.h"
 #include "fleetop/settings.h"
@@ -39,7 +40,8 @@ struct pane {
 
 enum pane_id { PANE_FLEET, PANE_HOST, PANE_ALERTS, PANE_OPS, PANE_COUNT };
 
-enum prompt_kind { PROMPT_NONE, PROMPT_COMMAND, PROMPT_FILTER };
+/* PROMPT_ASK: a question (ask_label) whose answer goes to ask_done. */
+enum prompt_kind { PROMPT_NONE, PROMPT_COMMAND, PROMPT_FILTER, PROMPT_ASK };
 
 #define PROMPT_MAX 256
 #define HISTORY_MAX 64
@@ -69,12 +71,19 @@ struct tui {
 	size_t cursor;
 	char *history[HISTORY_MAX];
 	int nhistory, history_pos;
+	char ask_label[160];
+	void (*ask_done)(struct tui *t, const char *answer);
 	char message[256];        /* one line under the panes, cleared by the next key */
 	bool message_error;
 	/* columns shown in the fleet pane */
 	bool columns[COL_COUNT];
 	char *prefs_path;
 	int64_t frame_us;         /* time the last frame took to build */
+	/* alerts (ctx.alerts): what the last frame showed, and each host's
+	 * worst firing severity for the fleet view's alert sort */
+	uint64_t seen_alerts;
+	unsigned char *alert_sev;
+	size_t nalert_sev;
 };
 
 /* draw.c */
@@ -105,6 +114,11 @@ void fkeys_draw(struct tui *t, int y);
 void prompt_open(struct tui *t, enum prompt_kind kind, const char *initial);
 bool prompt_key(struct tui *t, int key);
 void prompt_draw(struct tui *t, int y);
+/* Asks label (e.g. "silence for: ") with initial text; Enter calls done
+ * with the answer, Esc drops it. */
+void prompt_ask(struct tui *t, const char *label, const char *initial,
+		void (*done)(struct tui *t, const char *answer));
+int prompt_col(const struct tui *t); /* the column the typed text starts at */
 int command_run(struct tui *t, const char *line);
 void tui_message(struct tui *t, bool error, const char *fmt, ...) FT_PRINTF(3, 4);
 /* layout.c */
@@ -121,11 +135,16 @@ int theme_dirs(const struct tui *t, const char **dirs, char **owned, int max);
 /* tui.c */
 void tui_redraw(struct tui *t);
 void tui_focus_host(struct tui *t, struct host *h);
+void tui_open_host(struct tui *t); /* the host pane for t->current, as Enter does */
 /* panes */
 extern const struct pane_ops pane_fleet_ops, pane_host_ops, pane_alerts_ops, pane_ops_ops;
 void fleet_pane_sync_cursor(struct pane *p, struct tui *t);
 void fleet_pane_select_host(struct pane *p, struct tui *t, struct host *h);
 void host_pane_set_range(struct pane *p, struct tui *t, int64_t range_ms);
+/* pane_alerts.c: a fingerprint of the open alerts (0 without an engine),
+ * and how many fire unmuted (the title bar's count) */
+uint64_t alerts_pane_digest(const struct tui *t);
+size_t alerts_firing(const struct tui *t);
 int fleet_pane_draw_bench(struct tui *t);
 /* bench/tui-frame: builds nframes frames of the console for f on a
  * terminal of rows x cols writing to /dev/null, fleet pane alone

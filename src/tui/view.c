@@ -72,7 +72,7 @@ double view_sort_value(const struct host *h, enum view_col c)
 		return (isnan(rx) ? 0 : rx) + (isnan(tx) ? 0 : tx);
 	}
 	if (c == COL_ALERT)
-		return NAN; /* hook: the alert module will give each host its worst severity */
+		return NAN; /* the view's alert_sev has it (the engine's, not the host's) */
 	const char *m = col_metric(c);
 	return m ? metric_or_nan(h, m) : NAN;
 }
@@ -449,6 +449,8 @@ static void key_fill(struct view_key *k, const struct fleet_view *v, const struc
 	k->dir = v->sort_desc ? -1 : 1;
 	k->numeric = col_is_numeric(v->sort);
 	k->num = k->numeric ? view_sort_value(h, v->sort) : NAN;
+	if (v->sort == COL_ALERT && v->alert_sev && v->alert_sev[h->id])
+		k->num = v->alert_sev[h->id];
 	switch (v->sort) {
 	case COL_GROUP: k->str = host_first_group(h); break;
 	case COL_STATE: k->str = host_state_name(h->state); break;

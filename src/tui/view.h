@@ -59,6 +59,10 @@ struct fleet_view {
 	char **collapsed;           /* collapsed group names */
 	size_t ncollapsed;
 	unsigned char *marked;      /* by host id */
+	/* By host id: the worst alert severity firing (0 none .. 3 critical)
+	 * for sorting by COL_ALERT; NULL (no alerting): every host has none.
+	 * The caller owns it and keeps it fleet->nhosts long. */
+	const unsigned char *alert_sev;
 	struct view_row *rows;
 	size_t nrows, caprows;
 	size_t nshown;              /* hosts that pass the filter */
@@ -83,8 +87,8 @@ int view_set_filter(struct fleet_view *v, const char *text, struct error *err);
  * hosts with no group under "ungrouped". Groups in inventory order.
  * Numeric columns sort by value, hosts without one last in either
  * direction; host/group/state by their strings; ties by host name
- * (ascending in either direction). COL_ALERT is NAN for every host until
- * the alert module feeds it. Groups with no host passing the filter get
+ * (ascending in either direction). COL_ALERT sorts by alert_sev (hosts
+ * with none count as no value). Groups with no host passing the filter get
  * no header; a collapsed group shows its header (count) and no hosts.
  * Call after changing sort, sort_desc or grouped, and when the fleet
  * moves (fleet_generation). */

@@ -244,8 +244,12 @@ static void test_upgrade_from_version_1(void **state)
 
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE event; PRAGMA user_version=1;", NULL, NULL,
-				      NULL), SQLITE_OK);
+	/* Back to version 1: without the events (2) and alerting (3) tables. */
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE event; DROP TABLE alert; DROP TABLE alert_log;"
+				      "DROP TABLE silence; DROP TABLE maintenance;"
+				      "DROP TABLE alert_group; DROP TABLE outbox;"
+				      "PRAGMA user_version=1;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(user_version(path), 1);
 	/* Until it is upgraded, events cannot be stored (the path is named). */

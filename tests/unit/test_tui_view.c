@@ -336,6 +336,34 @@ static void test_sort(void **state)
 	expect_sort(COL_GROUP, true, "mc-us-1 mc-us-2 solo q-1 mc-eu-1 mc-eu-2 mc-eu-3");
 }
 
+/* By the worst alert firing, from the severities the console hands the
+ * view; hosts with none last, by name. */
+static void test_sort_by_alert(void **state)
+{
+	(void)state;
+	unsigned char *sev = calloc(fleet.nhosts, 1);
+	sev[H("mc-us-2")->id] = 3;
+	sev[H("q-1")->id] = 2;
+	sev[H("mc-eu-3")->id] = 2;
+	sev[H("solo")->id] = 1;
+	struct fleet_view v;
+	view_init(&v, &fleet);
+	v.alert_sev = sev;
+	v.sort = COL_ALERT;
+	v.sort_desc = true;
+	view_rebuild(&v);
+	char *got = rows_text(&v);
+	assert_string_equal(got, "mc-us-2 mc-eu-3 q-1 solo mc-eu-1 mc-eu-2 mc-us-1");
+	free(got);
+	v.sort_desc = false;
+	view_rebuild(&v);
+	got = rows_text(&v);
+	assert_string_equal(got, "solo mc-eu-3 q-1 mc-us-2 mc-eu-1 mc-eu-2 mc-us-1");
+	free(got);
+	view_free(&v);
+	free(sev);
+}
+
 static void test_sort_ties_by_name(void **state)
 {
 	(void)state;
@@ -552,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_filter_errors),
 		cmocka_unit_test(test_set_filter),
 		cmocka_unit_test(test_sort),
+		cmocka_unit_test(test_sort_by_alert),
 		cmocka_unit_test(test_sort_ties_by_name),
 		cmocka_unit_test(test_grouping),
 		cmocka_unit_test(test_marks),

@@ -1,0 +1,45 @@
+/* SMS through a Twilio-style gateway: a form POST of From, To and Body
+ * with basic auth (account:token). One receiver is one phone number (the
+ * config refuses more); a step that pages three people names three sms
+ * receivers. The body is one short line: "[CRITICAL] 14 hosts in @eu: CPU
+ * high (ack: fleetop alerts ack 12)", at most 1600 characters (Twilio's
+ * limit for a message). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "render_private.h"
+
+enum { SMS_BODY = 1600 };
+
+int render_sms(const struct notify_receiver *r, const struct notification *n,
+	       struct notify_request *req, struct error *err)
+{
+	if (!r->from || r->nto == 0 || !r->user || !r->secret)
+		return error_set(err, "%s: needs from, to, user and a secret", req->what);
+	char *subject = notif_subject(n);
+	char *ack = notif_ack_hint(n);
+	char *text = ack && !notif_resolved(n) ? xasprintf("%s (ack: %s)", subject, ack)
+					       : xstrdup(subject);
+	/* The ack hint matters most on a phone: cut the subject, keep the hint. */
+	if (text_units(text) > SMS_BODY && ack) {
+		char *hint = xasprintf(" (ack: %s)", ack);
+		char *cut = text_cut(subject, SMS_BODY - text_units(hint), false);
+		free(text);
+		text = xasprintf("%s%s", cut, hint);
+		free(cut);
+		free(hint);
+	}
+	char *body = text_cut(text, SMS_BODY, false);
+	struct buf form = { 0 };
+	text_form(&form, "From", r->from);
+	text_form(&form, "To", r->to[0]);
+	text_form(&form, "Body", body);
+	req_header(req, "Content-Type: application/x-www-form-urlencoded");
+	req->userpwd = xasprintf("%s:%s", r->user, r->secret);
+	req_set_body(req, form.data);
+	free(body);
+	free(text);
+	free(ack);
+	free(subject);
+	return 0;
+}

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Alerting end to end on the simulated fleet: `fleetop collect` watching six
+# simulated hosts with a CPU rule (for = 2s) and a host-down rule, sending
+# Alertmanager-format webhooks to a recorder on loopback, with an escalation
+# step after 5 s to a second receiver. The simulator's control forces CPU on
+# hosts; its flapping host drops off by itself.
+#   - a forced host fires: the webhook gets status firing naming it within
+#     seconds, and `fleetop alerts --json` lists it firing;
+#   - `fleetop alerts ack ID` stops its escalation: the second receiver
+#     never hears of it, while an unacknowledged host escalates to it;
+#   - CPU back down: a resolved notification (endsAt set), and
+#     `fleetop alerts history --json` shows the alert resolved;
+#   - the flapping host drops off: host_unreachable fires and that host's
+#     CPU alert is inhibited.
+source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/notify.sh"
+
+start_recorder rec
+P=$rec_PORT
+# Below the ephemeral range (32768+), game ports (+8000) included.
+port=$((12000 + RANDOM % 8000))
+FLAP_EVERY=22
+"$FLEETOP" sim --hosts 6 --dir "$T/sim" --port "$port" --flap-every "$FLAP_EVERY" --flap-down 12 \
+	> "$T/sim.log" 2>&1 &
+PIDS+=($!)
+t0=$(date +%s.%N)
+for _ in $(seq 300); do grep -q "^fleetop sim" "$T/sim.log" 2>/dev/null && break; sleep 0.1; done
+check "simulator started with a control FIFO" [ -p "$T/sim/control" ]
+export FLEETOP_HOME=$T/sim
+DB=$FLEETOP_HOME/fleetop.db
+printf '\n[collect]\ninterval = 1s\n' >> "$FLEETOP_HOME/fleetop.conf"
+
+# The flapping host is named in the inventory's header; X (acknowledged)
+# and Y (not) are two others.
+Z=$(sed -n 's/^# \([^ ]*\) drops off for .*/\1/p' "$T/sim/fleet.conf")
+mapfile -t others < <(awk '/ ansible_host=/ {print $1}' "$T/sim/fleet.conf" | grep -vx "$Z")
+X=${others[0]}
+Y=${others[1]}
+echo "hosts: X=$X (acknowledged), Y=$Y (escalates), Z=$Z (drops off)"
+check "the flapping host is named" [ -n "$Z" ]
+
+cat > "$FLEETOP_HOME/rules.conf" <<'EOF'
+[cpu_high]
+expr = cpu.util > 80
+for = 2s
+severity = critical
+summary = {host} CPU {value}%
+
+[host_unreachable]
+expr = host.up == 0
+for = 1s
+severity = critical
+summary = {host} is unreachable
+EOF
+cat > "$FLEETOP_HOME/notify.conf" <<EOF
+[receiver hook]
+type = webhook
+url = http://127.0.0.1:$P/webhook/main
+send_resolved = true
+
+[receiver late]
+type = webhook
+url = http://127.0.0.1:$P/webhook/late
+send_resolved = true
+
+[policy all]
+group_by = rule, host
+group_wait = 0s
+group_interval = 1s
+step = hook
+step = 5s late
+EOF
+chmod 600 "$FLEETOP_HOME/notify.conf"
+
+# Every host steady at 30% so that nothing but what the test does fires.
+echo "cpu * 30" > "$T/sim/control"
+"$FLEETOP" collect --stats 1s > "$T/collect.log" 2>&1 &
+CPID=$!
+PIDS+=($CPID)
+for _ in $(seq 100); do
+	grep -q '^collect: 6 up' "$T/collect.log" && break
+	sleep 0.1
+done
+check "collect sees all 6 hosts up" grep -q '^collect: 6 up' "$T/collect.log"
+sleep 1.5 # two frames: CPU samples for everyone
+
+# Requests the recorder got: "PATH STATUS HOST..." per Alertmanager payload.
+webhooks() {
+	"$PY" - "$T/rec.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") != "start":
+        continue
+    try:
+        b = json.loads(e["body"])
+    except ValueError:
+        print(e["path"], "unparsable")
+        continue
+    for a in b.get("alerts", []):
+        lab = a.get("labels", {})
+        print(e["path"], b.get("version"), b.get("status"), a.get("status"), lab.get("rule"),
+              lab.get("host"), a.get("endsAt"), a.get("startsAt"), "%.3f" % e["t"])
+PY
+}
+# wait_hook PATH STATUS RULE HOST SECONDS: a request like that arrived.
+wait_hook() {
+	local end=$(($(date +%s) + $5))
+	while [ "$(date +%s)" -le "$end" ]; do
+		webhooks 2>/dev/null | awk -v p="$1" -v s="$2" -v r="$3" -v h="$4" \
+			'$1 == p && $4 == s && $5 == r && $6 == h {f = 1} END {exit !f}' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+hook_has() { webhooks | grep -q -- "$1"; } # REGEX over those lines
+not() { ! "$@"; }
+alerts_json() { "$FLEETOP" alerts --json; }
+# alert_field RULE HOST FIELD: from `fleetop alerts --json`.
+alert_field() {
+	alerts_json | "$PY" -c '
+import json, sys
+for a in json.load(sys.stdin)["alerts"]:
+    if a["rule"] == sys.argv[1] and a["host"] == sys.argv[2]:
+        v = a.get(sys.argv[3])
+        print("" if v is None else v)
+        break' "$@"
+}
+
+forced=$(date +%s.%N)
+printf 'cpu %s 95\ncpu %s 95\ncpu %s 95\n' "$X" "$Y" "$Z" > "$T/sim/control"
+check "the simulator took the CPU changes" bash -c "sleep 0.2; grep -q '^control: cpu $X 95 at ' '$T/sim.log'"
+check "webhook: firing for $X within 8 s" wait_hook /webhook/main firing cpu_high "$X" 8
+fired=$(date +%s.%N)
+echo "  $X notified $("$PY" -c "print(round($fired - $forced, 1))") s after its CPU went up (for = 2s)"
+webhooks | grep " cpu_high $X " | head -1
+check "payload is Alertmanager's: version 4, status firing" \
+	hook_has "^/webhook/main 4 firing firing cpu_high $X "
+check "fleetop alerts --json lists $X firing" [ "$(alert_field cpu_high "$X" state)" = firing ]
+ID=$(alert_field cpu_high "$X" id)
+check "fleetop alerts ack $ID" "$FLEETOP" alerts ack "$ID" -m "looking at it"
+check "the ack shows in --json" bash -c "'$FLEETOP' alerts --json | grep -q 'looking at it'"
+
+# Y is not acknowledged: its group escalates to the second receiver after 5 s.
+check "escalation: $Y reaches the second receiver" wait_hook /webhook/late firing cpu_high "$Y" 10
+sleep 1.5 # X's own step 2 would have come by now too
+check "no escalation for acknowledged $X" not hook_has "^/webhook/late .* cpu_high $X "
+
+echo "cpu $X 30" > "$T/sim/control"
+check "webhook: resolved for $X" wait_hook /webhook/main resolved cpu_high "$X" 8
+ends=$(webhooks | awk -v h="$X" '$1 == "/webhook/main" && $4 == "resolved" && $6 == h {print $7; exit}')
+check "resolved carries endsAt ($ends)" bash -c "[ -n '$ends' ] && [ '$ends' != '0001-01-01T00:00:00Z' ] && [ '$ends' != None ]"
+check "alerts history --json: $X resolved" bash -c "'$FLEETOP' alerts history --json | '$PY' -c '
+import json, sys
+a = [a for a in json.load(sys.stdin)[\"alerts\"] if a[\"rule\"] == \"cpu_high\" and a[\"host\"] == \"$X\"]
+assert a and a[0][\"state\"] == \"resolved\" and a[0].get(\"resolved\"), a'"
+check "$X is no longer open" [ -z "$(alert_field cpu_high "$X" state)" ]
+
+# Z drops off FLAP_EVERY s after the simulator started.
+check "$Z fires cpu_high before it drops off" [ "$(alert_field cpu_high "$Z" state)" = firing ]
+left=$("$PY" -c "print(max(0, $FLAP_EVERY - ($(date +%s.%N) - $t0)))")
+echo "  $Z drops off in ${left%.*} s"
+check "host_unreachable fires for $Z" wait_hook /webhook/main firing host_unreachable "$Z" $((${left%.*} + 8))
+check "$Z's CPU alert is inhibited" bash -c "'$FLEETOP' alerts --json | '$PY' -c '
+import json, sys
+a = [a for a in json.load(sys.stdin)[\"alerts\"] if a[\"rule\"] == \"cpu_high\" and a[\"host\"] == \"$Z\"]
+assert a and \"inhibited\" in (a[0].get(\"muted\") or \"\"), a'"
+check "host_unreachable itself is not muted" [ -z "$(alert_field host_unreachable "$Z" muted)" ]
+others_quiet() { ! webhooks | grep -v -e " $X " -e " $Y " -e " $Z " | grep -q .; }
+check "nothing for the hosts left alone" others_quiet
+echo "cpu * auto" > "$T/sim/control"
+kill -INT "$CPID" 2>/dev/null || true
+wait "$CPID" 2>/dev/null || true
+echo "took $("$PY" -c "print(round($(date +%s.%N) - $t0))") s"
+[ "$FAILS" -eq 0 ] || { echo "--- recorder"; webhooks; echo "--- collect"; tail -20 "$T/collect.log"; }
+finish
