@@ -306,8 +306,12 @@ int alert_engine_set_rules(struct alert_engine *ae, const struct rule_set *rs,
 	ae->slots = slots;
 	ae->nslots = rs->n;
 	ae->rules = rs;
-	alert_windows_free(ae->win);
-	ae->win = alert_windows_new(rs);
+	/* The samples the new rules still read are kept: windows and absent()
+	 * do not start over on a reload. */
+	if (ae->win)
+		alert_windows_update(ae->win, rs);
+	else
+		ae->win = alert_windows_new(rs);
 	/* Open alerts of rules that went: resolve them in the store. */
 	if (had_rules && ae->store) {
 		int64_t now = time_wall_ms();

@@ -2,8 +2,8 @@
  * with basic auth (account:token). One receiver is one phone number (the
  * config refuses more); a step that pages three people names three sms
  * receivers. The body is one short line: "[CRITICAL] 14 hosts in @eu: CPU
- * high (ack: fleetop alerts ack 12)", at most 1600 characters (Twilio's
- * limit for a message). */
+ * high (ack: fleetop alerts ack 12)" (with a lone alert's summary when the
+ * title does not hold it), at most 1600 characters (Twilio's limit). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +17,14 @@ int render_sms(const struct notify_receiver *r, const struct notification *n,
 	if (!r->from || r->nto == 0 || !r->user || !r->secret)
 		return error_set(err, "%s: needs from, to, user and a secret", req->what);
 	char *subject = notif_subject(n);
+	/* One alert: its summary too, unless the title already says it. */
+	const char *summary = n->nalerts == 1 ? n->alerts[0].summary : NULL;
+	if (summary && *summary && !strstr(subject, summary)) {
+		char *with = xasprintf("%s: %s", subject, summary);
+		free(subject);
+		subject = text_cut(with, SMS_BODY, false);
+		free(with);
+	}
 	char *ack = notif_ack_hint(n);
 	char *text = ack && !notif_resolved(n) ? xasprintf("%s (ack: %s)", subject, ack)
 					       : xstrdup(subject);

@@ -1,5 +1,6 @@
 /* The generic webhook speaks Alertmanager's webhook format, version "4",
- * so a receiver written for Alertmanager takes our posts unchanged; the
+ * so a receiver written for Alertmanager takes our posts unchanged (the
+ * rule is also the alertname label, as receivers expect one); the
  * idempotency key rides along as "fleetopKey" (extra fields are ignored by
  * such receivers) and in the Idempotency-Key header. Optional auth: user +
  * secret is basic auth, a secret alone a bearer token. */
@@ -11,12 +12,25 @@
 /* Alertmanager's "zero time" for an alert that has not ended. */
 #define ZERO_TIME "0001-01-01T00:00:00Z"
 
+/* Alertmanager's alerts always carry alertname, and receivers written
+ * for it key on it: ours is the rule. */
+static cJSON *with_alertname(cJSON *labels, const char *rule)
+{
+	if (rule && *rule && !cJSON_GetObjectItemCaseSensitive(labels, "alertname")) {
+		char *r = text_clean(rule, false);
+		cJSON_AddStringToObject(labels, "alertname", r);
+		free(r);
+	}
+	return labels;
+}
+
 static cJSON *alert_obj(const struct notify_alert *a)
 {
 	cJSON *o = cJSON_CreateObject();
 	bool resolved = alert_is_resolved(a);
 	cJSON_AddStringToObject(o, "status", resolved ? "resolved" : "firing");
-	cJSON_AddItemToObject(o, "labels", labels_object(a->labels, a->nlabels));
+	cJSON_AddItemToObject(o, "labels",
+			      with_alertname(labels_object(a->labels, a->nlabels), a->rule));
 	cJSON *ann = cJSON_AddObjectToObject(o, "annotations");
 	char *s = text_clean(nz(a->summary), true);
 	cJSON_AddStringToObject(ann, "summary", s);
@@ -78,7 +92,9 @@ int render_webhook(const struct notify_receiver *r, const struct notification *n
 	cJSON_AddStringToObject(o, "status", notif_resolved(n) ? "resolved" : "firing");
 	cJSON_AddStringToObject(o, "receiver", r->name);
 	cJSON_AddItemToObject(o, "groupLabels", group_key_labels(n->group_key));
-	cJSON_AddItemToObject(o, "commonLabels", labels_object(n->common_labels, n->ncommon));
+	cJSON_AddItemToObject(o, "commonLabels",
+			      with_alertname(labels_object(n->common_labels, n->ncommon),
+					     notif_common(n, "rule")));
 	cJSON_AddItemToObject(o, "commonAnnotations", common_annotations(n));
 	cJSON_AddStringToObject(o, "externalURL", "");
 	cJSON *alerts = cJSON_AddArrayToObject(o, "alerts");

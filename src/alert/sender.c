@@ -1,85 +1,35 @@
-/* Delivery: outbox rows become requests on the loop. HTTP and SMTP go
- * through libcurl's multi interface driven by the loop's epoll (curl tells
- * us which sockets to watch and when its timer runs out; we tell it what
- * became ready); a command hook is a child process whose stdin, output
- * and exit are watched the same way. Nothing here blocks.
+/* Delivery: outbox rows become sends on the loop (HTTP and SMTP through
+ * libcurl, sender_http.c; command hooks, sender_cmd.c). Nothing blocks.
  *
- * A poll reads due rows (every second, and at once on a kick or when a
- * transfer ends), renders each for its receiver and starts it, at most
- * MAX_IN_FLIGHT at a time. Every outcome is written to the row at once:
- * confirmed (sent), retry at a time (backoff, or what a rate limit asked
- * for), or failed for good. A row is confirmed only by its confirmation,
- * so a crash resends exactly the unconfirmed, with the same key. One
- * process a history file sends (store_outbox_lock), so the console and a
- * `fleetop notify` beside it never both send a row.
+ * A poll reads due rows (every second, at once on a kick, and when a send
+ * ends), renders each for its receiver and starts it: at most
+ * MAX_IN_FLIGHT at a time and MAX_PER_RECEIVER for one receiver, so a dead
+ * endpoint holding its sends until their timeout leaves room for the
+ * others; a receiver that answered 429/503 with a wait gets nothing until
+ * then. Every outcome is written to the row at once: confirmed, retry at
+ * a time (backoff, or what a rate limit asked for), or failed for good.
+ * A row is confirmed only by its confirmation, so a crash resends exactly
+ * the unconfirmed, with the same key. One process a history file sends
+ * (store_outbox_lock): the console and a `fleetop notify` beside it never
+ * both send a row.
  *
  * Requests hold secrets (webhook URLs, tokens, passwords): logs and stored
  * errors name only req.what and the row's key, and any text that comes
- * back (a reply, curl's message, a hook's output) is redacted first. */
-#include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
+ * back is redacted first (notify_xfer_text). */
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "fleetop/alert.h"
 #include "sender_private.h"
 
 #define MAX_IN_FLIGHT 16
+#define MAX_PER_RECEIVER 4
 #define POLL_MS 1000
-#define REAP_POLL_MS 50     /* waitpid polling when pidfd_open is missing */
-#define REPLY_MAX 4096      /* what is kept of a reply or a hook's output */
-#define MAX_SECRETS 16
-
-extern char **environ;
-
-struct xfer {
-	struct notify_sender *s;
-	struct xfer *next;
-	int64_t id, created_ms, started_mono;
-	int tries;
-	char *key;
-	struct notify_request req;
-	const char *secrets[MAX_SECRETS]; /* into req: what must not show */
-	size_t nsecrets;
-	char *secret_copy[2];             /* r->url and r->secret, copied */
-	struct buf reply;                 /* first REPLY_MAX bytes of the reply / output */
-	size_t reply_total;
-	/* curl */
-	CURL *easy;
-	struct curl_slist *headers, *rcpt;
-	size_t upload_off;
-	char *retry_after;
-	char errbuf[CURL_ERROR_SIZE];
-	/* command */
-	pid_t pid;
-	int in_fd, out_fd, pid_fd;
-	size_t in_off;
-	uint64_t deadline_timer, reap_timer;
-	bool timed_out;
-};
-
-struct notify_sender {
-	struct loop *loop;
-	struct store *st;
-	const struct notify_config *cfg;
-	CURLM *multi;
-	uint64_t curl_timer, poll_timer;
-	bool kicked;           /* poll_timer is an immediate one */
-	int lock_fd;
-	bool lock_warned;
-	struct xfer *xfers;
-	size_t in_flight;
-	uint32_t rng;
-	uint64_t sent, retried, failed;
-};
+/* The widest look at due rows when gated receivers' rows fill the first. */
+#define MAX_SCAN 4096
 
 static void kick_in(struct notify_sender *s, int64_t delay_ms);
 
@@ -92,31 +42,22 @@ static uint32_t rng_next(struct notify_sender *s)
 	return s->rng = x;
 }
 
-/* ---- the end of a send ---- */
+static struct notify_gate *gate(struct notify_sender *s, const char *receiver)
+{
+	for (size_t i = 0; i < s->ngates; i++)
+		if (!strcmp(s->gates[i].receiver, receiver))
+			return &s->gates[i];
+	s->gates = xrealloc(s->gates, (s->ngates + 1) * sizeof *s->gates);
+	s->gates[s->ngates] = (struct notify_gate){ .receiver = xstrdup(receiver) };
+	return &s->gates[s->ngates++];
+}
+
+/* ---- a send's end ---- */
 
 static void xfer_free(struct xfer *x)
 {
-	struct notify_sender *s = x->s;
-	if (x->easy) {
-		curl_multi_remove_handle(s->multi, x->easy);
-		curl_easy_cleanup(x->easy);
-	}
-	curl_slist_free_all(x->headers);
-	curl_slist_free_all(x->rcpt);
-	if (x->in_fd >= 0) {
-		loop_fd_del(s->loop, x->in_fd);
-		close(x->in_fd);
-	}
-	if (x->out_fd >= 0) {
-		loop_fd_del(s->loop, x->out_fd);
-		close(x->out_fd);
-	}
-	if (x->pid_fd >= 0) {
-		loop_fd_del(s->loop, x->pid_fd);
-		close(x->pid_fd);
-	}
-	loop_timer_del(s->loop, x->deadline_timer);
-	loop_timer_del(s->loop, x->reap_timer);
+	notify_http_stop(x);
+	notify_cmd_stop(x);
 	for (int i = 0; i < 2; i++)
 		if (x->secret_copy[i]) {
 			explicit_bzero(x->secret_copy[i], strlen(x->secret_copy[i]));
@@ -124,8 +65,8 @@ static void xfer_free(struct xfer *x)
 		}
 	notify_request_free(&x->req);
 	buf_free(&x->reply);
-	free(x->retry_after);
 	free(x->key);
+	free(x->receiver);
 	free(x);
 }
 
@@ -136,6 +77,7 @@ static void xfer_unlink(struct xfer *x)
 		if (*p == x) {
 			*p = x->next;
 			s->in_flight--;
+			gate(s, x->receiver)->in_flight--;
 			return;
 		}
 }
@@ -150,20 +92,19 @@ static void fmt_wait(int64_t ms, char *out, size_t size)
 		snprintf(out, size, "%lldm", (long long)(ms / 60000));
 }
 
-/* Writes the outcome to the row, logs it, and lets the row go.
- * retry_in_ms: the wait a rate limit asked for, -1 for backoff. */
-static void xfer_done(struct xfer *x, enum notify_verdict v, int64_t retry_in_ms, const char *msg)
+void notify_xfer_done(struct xfer *x, enum notify_verdict v, int64_t retry_in_ms, const char *msg)
 {
 	struct notify_sender *s = x->s;
 	struct error err;
 	int64_t now = time_wall_ms();
 	long long took = (long long)(time_mono_ms() - x->started_mono);
-	const char *what = x->req.what ? x->req.what : "?";
 	int rc = 0;
+	if (!msg)
+		msg = "?";
 	if (v == NOTIFY_RETRY && now - x->created_ms >= NOTIFY_GIVE_UP_MS) {
-		char *m = xasprintf("gave up after %d tries over %lld h: %s", x->tries + 1,
+		char *m = xasprintf("gave up after %d tries in %lld h: %s", x->tries + 1,
 				    (long long)(NOTIFY_GIVE_UP_MS / 3600000), msg);
-		xfer_done(x, NOTIFY_FAIL, -1, m);
+		notify_xfer_done(x, NOTIFY_FAIL, -1, m);
 		free(m);
 		return;
 	}
@@ -171,12 +112,19 @@ static void xfer_done(struct xfer *x, enum notify_verdict v, int64_t retry_in_ms
 	case NOTIFY_SENT:
 		rc = store_outbox_sent(s->st, x->id, now, &err);
 		s->sent++;
-		log_info("notify: %s: sent to %s (try %d, %lld ms)", x->key, what, x->tries + 1, took);
+		log_info("notify: %s: sent to %s (try %d, %lld ms)", x->key, x->req.what,
+			 x->tries + 1, took);
 		break;
 	case NOTIFY_RETRY: {
 		int64_t wait = retry_in_ms >= 0 ? retry_in_ms : notify_backoff_ms(x->tries, rng_next(s));
 		char w[32];
 		fmt_wait(wait, w, sizeof w);
+		if (retry_in_ms >= 0) {
+			/* The limit is the receiver's: its other rows wait too. */
+			struct notify_gate *g = gate(s, x->receiver);
+			if (g->not_before_ms < now + wait)
+				g->not_before_ms = now + wait;
+		}
 		rc = store_outbox_retry(s->st, x->id, now + wait, msg, &err);
 		s->retried++;
 		log_warn("notify: %s: try %d failed, again in %s%s: %s", x->key, x->tries + 1, w,
@@ -186,7 +134,8 @@ static void xfer_done(struct xfer *x, enum notify_verdict v, int64_t retry_in_ms
 	case NOTIFY_FAIL:
 		rc = store_outbox_failed(s->st, x->id, now, msg, &err);
 		s->failed++;
-		log_warn("notify: %s: failed for good after %d tries: %s", x->key, x->tries + 1, msg);
+		log_warn("notify: %s: failed for good after %d %s: %s", x->key, x->tries + 1,
+			 x->tries ? "tries" : "try", msg);
 		break;
 	}
 	/* Not recorded: the row stays pending and goes out again later with
@@ -198,9 +147,15 @@ static void xfer_done(struct xfer *x, enum notify_verdict v, int64_t retry_in_ms
 	kick_in(s, 0); /* a slot is free */
 }
 
-/* Text that came back, made safe to store and log: one line, cut, and
- * without anything the request holds secret. */
-static char *safe_text(const struct xfer *x, const char *text, size_t len)
+void notify_xfer_keep(struct xfer *x, const char *data, size_t len)
+{
+	if (x->reply.len >= NOTIFY_REPLY_MAX)
+		return;
+	size_t room = NOTIFY_REPLY_MAX - x->reply.len;
+	buf_append(&x->reply, data, len < room ? len : room);
+}
+
+char *notify_xfer_text(const struct xfer *x, const char *text, size_t len)
 {
 	struct buf b = { 0 };
 	/* Redact before cutting, so a secret cut in half cannot slip out. */
@@ -219,15 +174,15 @@ static char *safe_text(const struct xfer *x, const char *text, size_t len)
 }
 
 /* What must never show in a message: the URL (all of it, and its path,
- * where a webhook's token sits), the password, header values (tokens),
- * and the receiver's secret. */
+ * where a webhook's token sits), the password, header values (tokens, and
+ * the token alone after "Bearer "), and the receiver's secret. */
 static void collect_secrets(struct xfer *x, const struct notify_receiver *r)
 {
 	struct notify_request *q = &x->req;
-#define ADD(p)                                                     \
-	do {                                                       \
-		if ((p) && x->nsecrets < MAX_SECRETS)              \
-			x->secrets[x->nsecrets++] = (p);           \
+#define ADD(p)                                                 \
+	do {                                                   \
+		if ((p) && x->nsecrets < NOTIFY_MAX_SECRETS)   \
+			x->secrets[x->nsecrets++] = (p);       \
 	} while (0)
 	if (r->url)
 		ADD(x->secret_copy[0] = xstrdup(r->url));
@@ -246,404 +201,19 @@ static void collect_secrets(struct xfer *x, const struct notify_receiver *r)
 	}
 	for (size_t i = 0; i < q->nheaders; i++) {
 		const char *h = q->headers[i];
-		const char *colon = strchr(h, ':');
-		if (!colon || !strncasecmp(h, "Content-Type:", 13) || !strncasecmp(h, "Accept:", 7) ||
+		const char *v = strchr(h, ':');
+		if (!v || !strncasecmp(h, "Content-Type:", 13) || !strncasecmp(h, "Accept:", 7) ||
 		    !strncasecmp(h, "User-Agent:", 11) || !strncasecmp(h, "Idempotency-Key:", 16))
 			continue;
-		colon++;
-		while (*colon == ' ')
-			colon++;
-		ADD(colon);
+		v++;
+		while (*v == ' ')
+			v++;
+		ADD(v);
+		const char *sp = strrchr(v, ' ');
+		if (sp)
+			ADD(sp + 1);
 	}
 #undef ADD
-}
-
-/* ---- curl on the loop ---- */
-
-static void curl_check_done(struct notify_sender *s);
-
-static void on_curl_fd(struct loop *loop, int fd, int events, void *arg)
-{
-	struct notify_sender *s = arg;
-	int flags = (events & LOOP_READ ? CURL_CSELECT_IN : 0) |
-		    (events & LOOP_WRITE ? CURL_CSELECT_OUT : 0);
-	int running;
-	curl_multi_socket_action(s->multi, fd, flags, &running);
-	curl_check_done(s);
-}
-
-static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	struct notify_sender *s = userp;
-	if (what == CURL_POLL_REMOVE) {
-		loop_fd_del(s->loop, fd);
-		return 0;
-	}
-	int events = (what & CURL_POLL_IN ? LOOP_READ : 0) | (what & CURL_POLL_OUT ? LOOP_WRITE : 0);
-	if (loop_fd_add(s->loop, fd, events, on_curl_fd, s) < 0) {
-		/* A number reused after a close the loop did not see: start over. */
-		loop_fd_del(s->loop, fd);
-		if (loop_fd_add(s->loop, fd, events, on_curl_fd, s) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void on_curl_timer(struct loop *loop, void *arg)
-{
-	struct notify_sender *s = arg;
-	int running;
-	s->curl_timer = 0;
-	curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	curl_check_done(s);
-}
-
-static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct notify_sender *s = userp;
-	loop_timer_del(s->loop, s->curl_timer);
-	s->curl_timer = 0;
-	/* 0 too goes through the loop: curl must not be re-entered from here. */
-	if (timeout_ms >= 0)
-		s->curl_timer = loop_timer_add(s->loop, timeout_ms, on_curl_timer, s);
-	return 0;
-}
-
-static size_t on_reply(char *data, size_t size, size_t n, void *arg)
-{
-	struct xfer *x = arg;
-	size_t len = size * n;
-	x->reply_total += len;
-	if (x->reply.len < REPLY_MAX)
-		buf_append(&x->reply, data, len < REPLY_MAX - x->reply.len ? len : REPLY_MAX - x->reply.len);
-	return len;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-	struct xfer *x = arg;
-	size_t len = size * n;
-	if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
-		/* A new response (after a 100 Continue): forget the last one's. */
-		free(x->retry_after);
-		x->retry_after = NULL;
-	} else if (len > 12 && !strncasecmp(data, "Retry-After:", 12) && len < 200) {
-		free(x->retry_after);
-		x->retry_after = xstrndup(data + 12, len - 12);
-	}
-	return len;
-}
-
-static size_t on_upload(char *out, size_t size, size_t n, void *arg)
-{
-	struct xfer *x = arg;
-	size_t room = size * n, left = x->req.body_len - x->upload_off;
-	size_t k = left < room ? left : room;
-	memcpy(out, x->req.body + x->upload_off, k);
-	x->upload_off += k;
-	return k;
-}
-
-static void curl_finished(struct xfer *x, CURLcode code)
-{
-	const char *what = x->req.what;
-	long status = 0;
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (x->req.kind == REQ_SMTP) {
-		enum notify_verdict v = notify_smtp_verdict(code, status);
-		if (v == NOTIFY_SENT) {
-			xfer_done(x, v, -1, NULL);
-			return;
-		}
-		const char *e = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
-		char *why = safe_text(x, e, strlen(e));
-		char *msg = status ? xasprintf("%s: %s (server said %ld)", what, why, status)
-				   : xasprintf("%s: %s", what, why);
-		xfer_done(x, v, -1, msg);
-		free(msg);
-		free(why);
-		return;
-	}
-	if (code != CURLE_OK) {
-		const char *e = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
-		char *why = safe_text(x, e, strlen(e));
-		char *msg = xasprintf("%s: %s", what, why);
-		xfer_done(x, notify_curl_verdict(code), -1, msg);
-		free(msg);
-		free(why);
-		return;
-	}
-	enum notify_verdict v = notify_http_verdict(status);
-	if (v == NOTIFY_SENT) {
-		xfer_done(x, v, -1, NULL);
-		return;
-	}
-	int64_t wait = -1;
-	if (v == NOTIFY_RETRY)
-		wait = notify_retry_after_ms(status, x->retry_after, x->reply.data, x->reply.len,
-					     time_wall_ms());
-	char *body = safe_text(x, x->reply.data ? x->reply.data : "", x->reply.len);
-	char *msg = *body ? xasprintf("HTTP %ld from %s: %s", status, what, body)
-			  : xasprintf("HTTP %ld from %s", status, what);
-	xfer_done(x, v, wait, msg);
-	free(msg);
-	free(body);
-}
-
-static void curl_check_done(struct notify_sender *s)
-{
-	CURLMsg *m;
-	int left;
-	while ((m = curl_multi_info_read(s->multi, &left))) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		struct xfer *x = NULL;
-		CURLcode code = m->data.result;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		if (x)
-			curl_finished(x, code);
-	}
-}
-
-static int curl_start(struct xfer *x, struct error *err)
-{
-	struct notify_request *q = &x->req;
-	CURL *e = curl_easy_init();
-	if (!e)
-		return error_set(err, "%s: cannot start a transfer", q->what);
-	x->easy = e;
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
-	curl_easy_setopt(e, CURLOPT_URL, q->url);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)q->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)(q->timeout_ms < 10000 ? q->timeout_ms : 10000));
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_reply);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	if (q->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, q->ca_file);
-	if (q->userpwd)
-		curl_easy_setopt(e, CURLOPT_USERPWD, q->userpwd);
-	if (q->kind == REQ_HTTP) {
-		bool expect = false;
-		for (size_t i = 0; i < q->nheaders; i++) {
-			x->headers = curl_slist_append(x->headers, q->headers[i]);
-			expect |= !strncasecmp(q->headers[i], "Expect:", 7);
-		}
-		/* No 100-continue round trip (a second's wait on servers
-		 * that ignore it): our bodies are small. */
-		if (!expect)
-			x->headers = curl_slist_append(x->headers, "Expect:");
-		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->body ? q->body_len : 0));
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->body ? q->body : "");
-		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	} else {
-		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-		curl_easy_setopt(e, CURLOPT_MAIL_FROM, q->mail_from ? q->mail_from : "");
-		for (size_t i = 0; i < q->nrcpt; i++)
-			x->rcpt = curl_slist_append(x->rcpt, q->rcpt[i]);
-		curl_easy_setopt(e, CURLOPT_MAIL_RCPT, x->rcpt);
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_upload);
-		curl_easy_setopt(e, CURLOPT_READDATA, x);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_len);
-		curl_easy_setopt(e, CURLOPT_USE_SSL,
-				 q->starttls >= 2 ? (long)CURLUSESSL_ALL
-				 : q->starttls == 1 ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
-	}
-	if (curl_multi_add_handle(x->s->multi, e) != CURLM_OK) {
-		curl_easy_cleanup(e);
-		x->easy = NULL;
-		return error_set(err, "%s: cannot start a transfer", q->what);
-	}
-	return 0;
-}
-
-/* ---- a command hook ---- */
-
-static void cmd_read_output(struct xfer *x)
-{
-	char tmp[4096];
-	ssize_t n;
-	while ((n = read(x->out_fd, tmp, sizeof tmp)) > 0)
-		on_reply(tmp, 1, (size_t)n, x);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		loop_fd_del(x->s->loop, x->out_fd);
-		close(x->out_fd);
-		x->out_fd = -1;
-	}
-}
-
-static void on_cmd_output(struct loop *loop, int fd, int events, void *arg)
-{
-	cmd_read_output(arg);
-}
-
-static void cmd_close_stdin(struct xfer *x)
-{
-	loop_fd_del(x->s->loop, x->in_fd);
-	close(x->in_fd);
-	x->in_fd = -1;
-}
-
-static void on_cmd_stdin(struct loop *loop, int fd, int events, void *arg)
-{
-	struct xfer *x = arg;
-	while (x->in_off < x->req.body_len) {
-		ssize_t n = write(fd, x->req.body + x->in_off, x->req.body_len - x->in_off);
-		if (n > 0) {
-			x->in_off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		break; /* EPIPE: the hook does not read its stdin; its exit decides */
-	}
-	cmd_close_stdin(x);
-}
-
-/* The hook has exited (status from waitpid; known false when someone
- * else reaped it, as SIGCHLD ignored does): the verdict. */
-static void cmd_exited(struct xfer *x, int status, bool known)
-{
-	x->pid = 0;
-	if (x->out_fd >= 0)
-		cmd_read_output(x); /* what is left; a child it left behind may hold the pipe */
-	if (known && !x->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		xfer_done(x, NOTIFY_SENT, -1, NULL);
-		return;
-	}
-	char how[64];
-	if (!known)
-		snprintf(how, sizeof how, "ended, but its exit status was lost (SIGCHLD ignored?)");
-	else if (x->timed_out)
-		snprintf(how, sizeof how, "timed out after %.1fs", (double)x->req.timeout_ms / 1000.0);
-	else if (WIFEXITED(status))
-		snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
-	else
-		snprintf(how, sizeof how, "killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	char *out = safe_text(x, x->reply.data ? x->reply.data : "", x->reply.len);
-	char *msg = *out ? xasprintf("%s %s: %s", x->req.what, how, out)
-			 : xasprintf("%s %s", x->req.what, how);
-	xfer_done(x, NOTIFY_RETRY, -1, msg);
-	free(msg);
-	free(out);
-}
-
-static bool cmd_reap(struct xfer *x)
-{
-	int status;
-	pid_t r = waitpid(x->pid, &status, WNOHANG);
-	if (r == x->pid || (r < 0 && errno == ECHILD)) {
-		cmd_exited(x, r == x->pid ? status : 0, r == x->pid);
-		return true;
-	}
-	return false;
-}
-
-static void on_cmd_pidfd(struct loop *loop, int fd, int events, void *arg)
-{
-	cmd_reap(arg);
-}
-
-static void on_cmd_reap_timer(struct loop *loop, void *arg)
-{
-	struct xfer *x = arg;
-	x->reap_timer = 0;
-	if (!cmd_reap(x))
-		x->reap_timer = loop_timer_add(loop, REAP_POLL_MS, on_cmd_reap_timer, x);
-}
-
-static void on_cmd_deadline(struct loop *loop, void *arg)
-{
-	struct xfer *x = arg;
-	x->deadline_timer = 0;
-	if (x->pid > 0) {
-		x->timed_out = true;
-		kill(-x->pid, SIGKILL); /* its whole process group */
-	}
-}
-
-static void set_nonblock(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-static int cmd_start(struct xfer *x, struct error *err)
-{
-	struct notify_request *q = &x->req;
-	struct loop *loop = x->s->loop;
-	int in[2], out[2];
-	if (!q->argv || !q->argv[0])
-		return error_set(err, "%s: no command", q->what);
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return error_set(err, "%s: pipe: %s", q->what, strerror(errno));
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
-		return error_set(err, "%s: pipe: %s", q->what, strerror(errno));
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 2);
-	posix_spawnattr_init(&at);
-	/* Its own process group (a timeout kills all it started, and the
-	 * terminal's ^C is not its), default signals (we ignore SIGPIPE, a
-	 * shell pipeline in the hook must not) and an empty mask. */
-	sigset_t def, none;
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGCHLD);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-					      POSIX_SPAWN_SETSIGMASK);
-	pid_t pid;
-	int rc = posix_spawnp(&pid, q->argv[0], &fa, &at, q->argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close(in[0]);
-	close(out[1]);
-	if (rc != 0) {
-		close(in[1]);
-		close(out[0]);
-		return error_set(err, "%s: cannot run %s: %s", q->what, q->argv[0], strerror(rc));
-	}
-	x->pid = pid;
-	x->in_fd = in[1];
-	x->out_fd = out[0];
-	set_nonblock(x->in_fd);
-	set_nonblock(x->out_fd);
-	loop_fd_add(loop, x->out_fd, LOOP_READ, on_cmd_output, x);
-	if (q->body_len)
-		loop_fd_add(loop, x->in_fd, LOOP_WRITE, on_cmd_stdin, x);
-	else
-		cmd_close_stdin(x);
-	x->deadline_timer = loop_timer_add(loop, q->timeout_ms, on_cmd_deadline, x);
-#ifdef SYS_pidfd_open
-	x->pid_fd = (int)syscall(SYS_pidfd_open, pid, 0);
-#endif
-	if (x->pid_fd >= 0) {
-		fcntl(x->pid_fd, F_SETFD, FD_CLOEXEC);
-		loop_fd_add(loop, x->pid_fd, LOOP_READ, on_cmd_pidfd, x);
-	} else {
-		x->pid_fd = -1;
-		x->reap_timer = loop_timer_add(loop, REAP_POLL_MS, on_cmd_reap_timer, x);
-	}
-	return 0;
 }
 
 /* ---- the poll: due rows -> sends ---- */
@@ -672,6 +242,17 @@ static void collect_due(void *arg, const struct store_outbox *o)
 	};
 }
 
+static void due_free(struct due_rows *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].key);
+		free(d->v[i].receiver);
+		free(d->v[i].body);
+	}
+	free(d->v);
+	memset(d, 0, sizeof *d);
+}
+
 static bool in_flight(const struct notify_sender *s, int64_t id)
 {
 	for (const struct xfer *x = s->xfers; x; x = x->next)
@@ -680,7 +261,7 @@ static bool in_flight(const struct notify_sender *s, int64_t id)
 	return false;
 }
 
-/* A row that cannot be sent as it is (its body does not parse, its
+/* A row that cannot be sent as it is (its body does not read, its
  * receiver is gone): failed at once, with why. */
 static void row_failed(struct notify_sender *s, const struct due_row *r, const char *msg)
 {
@@ -718,6 +299,7 @@ static void start_row(struct notify_sender *s, const struct due_row *r)
 	x->created_ms = r->created_ms;
 	x->tries = r->tries;
 	x->key = xstrdup(r->key);
+	x->receiver = xstrdup(r->receiver);
 	x->in_fd = x->out_fd = x->pid_fd = -1;
 	x->started_mono = time_mono_ms();
 	int rc = notify_render(recv, &n, &x->req, &err);
@@ -731,14 +313,56 @@ static void start_row(struct notify_sender *s, const struct due_row *r)
 	x->next = s->xfers;
 	s->xfers = x;
 	s->in_flight++;
-	rc = x->req.kind == REQ_COMMAND ? cmd_start(x, &err) : curl_start(x, &err);
-	if (rc < 0) {
-		/* Out of fds or processes: a passing shortage, try later. */
-		xfer_done(x, x->req.kind == REQ_COMMAND && strstr(err.msg, "cannot run")
-				     ? NOTIFY_FAIL : NOTIFY_RETRY, -1, err.msg);
+	gate(s, x->receiver)->in_flight++;
+	bool cmd = x->req.kind == REQ_COMMAND;
+	if ((cmd ? notify_cmd_start(x, &err) : notify_http_start(x, &err)) < 0) {
+		/* A hook that is not there fails; out of fds or processes is a
+		 * passing shortage. */
+		notify_xfer_done(x, cmd && x->req.argv && strstr(err.msg, "cannot run")
+					    ? NOTIFY_FAIL : NOTIFY_RETRY, -1, err.msg);
 		return;
 	}
 	log_debug("notify: %s: sending to %s (try %d)", x->key, x->req.what, x->tries + 1);
+}
+
+/* One look at up to limit rows due before the next poll: starts what may
+ * start, lowers *next (ms from now) to the earliest row or gate that opens
+ * before it. True when rows that may start could lie beyond limit. */
+static bool poll_pass(struct notify_sender *s, int64_t now, int limit, int64_t *next)
+{
+	struct due_rows d = { 0 };
+	struct error err;
+	if (store_outbox_due(s->st, now + POLL_MS, limit, collect_due, &d, &err) < 0) {
+		log_warn("notify: %s", err.msg);
+		return false;
+	}
+	bool more = d.n == (size_t)limit;
+	for (size_t i = 0; i < d.n; i++) {
+		struct due_row *r = &d.v[i];
+		if (in_flight(s, r->id))
+			continue;
+		if (r->next_try_ms > now) {
+			if (r->next_try_ms - now < *next)
+				*next = r->next_try_ms - now;
+			more = false; /* ordered by next_try: the rest come later */
+			break;
+		}
+		if (s->in_flight >= MAX_IN_FLIGHT) {
+			more = false; /* a send that ends kicks */
+			break;
+		}
+		struct notify_gate *g = gate(s, r->receiver);
+		if (g->not_before_ms > now) {
+			if (g->not_before_ms - now < *next)
+				*next = g->not_before_ms - now;
+			continue;
+		}
+		if (g->in_flight >= MAX_PER_RECEIVER)
+			continue; /* one of its sends that ends kicks */
+		start_row(s, r);
+	}
+	due_free(&d);
+	return more;
 }
 
 static void poll_outbox(struct loop *loop, void *arg)
@@ -757,41 +381,19 @@ static void poll_outbox(struct loop *loop, void *arg)
 		kick_in(s, POLL_MS);
 		return;
 	}
-	/* Rows due now, and those due before the next poll, so a retry due
-	 * in 300 ms is not kept waiting a second. In-flight rows are pending
-	 * and due too: ask for enough to see past them. */
-	int64_t now = time_wall_ms();
-	struct due_rows d = { 0 };
-	size_t free_slots = MAX_IN_FLIGHT - s->in_flight;
-	if (store_outbox_due(s->st, now + POLL_MS, (int)(s->in_flight + MAX_IN_FLIGHT + 1),
-			     collect_due, &d, &err) < 0)
-		log_warn("notify: %s", err.msg);
-	int64_t next = POLL_MS;
-	for (size_t i = 0; i < d.n; i++) {
-		struct due_row *r = &d.v[i];
-		if (in_flight(s, r->id))
-			continue;
-		if (r->next_try_ms > now) {
-			if (r->next_try_ms - now < next)
-				next = r->next_try_ms - now;
-			break; /* ordered by next_try: the rest are later */
-		}
-		if (free_slots == 0)
-			continue; /* a finished send kicks */
-		start_row(s, r);
-		free_slots--;
-	}
-	for (size_t i = 0; i < d.n; i++) {
-		free(d.v[i].key);
-		free(d.v[i].receiver);
-		free(d.v[i].body);
-	}
-	free(d.v);
+	/* Rows due now and those due before the next poll (a retry due in
+	 * 300 ms is not kept waiting a second). Rows in flight are pending
+	 * and due too, and rows of gated receivers are passed over: when
+	 * they fill a look, look wider. */
+	int64_t now = time_wall_ms(), next = POLL_MS;
+	int limit = (int)s->in_flight + MAX_IN_FLIGHT + 1;
+	while (poll_pass(s, now, limit, &next) && limit < MAX_SCAN)
+		limit *= 4;
 	if (!s->poll_timer)
 		kick_in(s, next);
 }
 
-/* (Re)arms the poll to run in delay_ms, unless it runs sooner already. */
+/* (Re)arms the poll to run in delay_ms, unless it runs at once already. */
 static void kick_in(struct notify_sender *s, int64_t delay_ms)
 {
 	if (s->kicked)
@@ -806,16 +408,9 @@ static void kick_in(struct notify_sender *s, int64_t delay_ms)
 struct notify_sender *notify_sender_new(struct loop *loop, struct store *st,
 					const struct notify_config *cfg)
 {
-	static bool curl_ready;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			log_error("notify: cannot start libcurl");
-			return NULL;
-		}
-		curl_ready = true;
-	}
 	/* A hook that exits before reading its stdin must not kill us with
-	 * SIGPIPE (the daemon and cli ignore it already; a test may not). */
+	 * SIGPIPE (the cli ignores it already; a test may not). Hooks get
+	 * the default back (sender_cmd.c). */
 	struct sigaction old;
 	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
 		signal(SIGPIPE, SIG_IGN);
@@ -827,16 +422,11 @@ struct notify_sender *notify_sender_new(struct loop *loop, struct store *st,
 	s->rng = (uint32_t)time_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
 	if (!s->rng)
 		s->rng = 1;
-	s->multi = curl_multi_init();
-	if (!s->multi) {
-		free(s);
+	if (notify_http_init(s) < 0) {
 		log_error("notify: cannot start libcurl");
+		free(s);
 		return NULL;
 	}
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
 	kick_in(s, 0);
 	return s;
 }
@@ -872,21 +462,17 @@ void notify_sender_free(struct notify_sender *s)
 {
 	if (!s)
 		return;
+	/* Sends in flight stay unconfirmed: they go again at the next start. */
 	while (s->xfers) {
 		struct xfer *x = s->xfers;
 		s->xfers = x->next;
-		s->in_flight--;
-		if (x->pid > 0) {
-			/* Unconfirmed: it goes again at the next start; this one
-			 * must not confirm it behind our back. */
-			kill(-x->pid, SIGKILL);
-			waitpid(x->pid, NULL, WNOHANG);
-		}
 		xfer_free(x);
 	}
 	loop_timer_del(s->loop, s->poll_timer);
-	curl_multi_cleanup(s->multi);
-	loop_timer_del(s->loop, s->curl_timer);
+	notify_http_cleanup(s);
+	for (size_t i = 0; i < s->ngates; i++)
+		free(s->gates[i].receiver);
+	free(s->gates);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	free(s);

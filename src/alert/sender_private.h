@@ -1,12 +1,17 @@
-/* What delivery decides without the network (retry.c): what a reply
- * means for its outbox row, when to try again, and how much of a reply
- * an error message may show. Pure functions, unit-tested. */
+/* Delivery inside: what sender.c (the poll and the outcomes),
+ * sender_http.c (libcurl on the loop) and sender_cmd.c (command hooks)
+ * share, and what it decides without the network (retry.c: what a reply
+ * means for its outbox row, when to try again, how much of a reply an
+ * error message may show; pure functions, unit-tested). */
 #ifndef FLEETOP_ALERT_SENDER_PRIVATE_H
 #define FLEETOP_ALERT_SENDER_PRIVATE_H
 
+#include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+#include "fleetop/alert.h"
 #include "fleetop/core.h"
 
 #define NOTIFY_BACKOFF_MIN_MS 1000LL
@@ -52,5 +57,79 @@ void notify_excerpt(struct buf *out, const char *text, size_t len, size_t max);
 /* Replaces every occurrence of each secret (those at least 4 bytes long)
  * in text with "***", in place (text only shrinks). */
 void notify_redact(char *text, const char *const *secrets, size_t nsecrets);
+
+/* ---- one send in flight ---- */
+#define NOTIFY_MAX_SECRETS 16
+#define NOTIFY_REPLY_MAX 4096 /* what is kept of a reply or a hook's output */
+
+struct xfer {
+	struct notify_sender *s;
+	struct xfer *next;
+	int64_t id, created_ms, started_mono;
+	int tries;
+	char *key, *receiver;
+	struct notify_request req;
+	const char *secrets[NOTIFY_MAX_SECRETS]; /* what must not show (into req) */
+	size_t nsecrets;
+	char *secret_copy[2];                    /* the receiver's url and secret */
+	struct buf reply;                        /* the first NOTIFY_REPLY_MAX bytes */
+	/* sender_http.c */
+	CURL *easy;
+	struct curl_slist *headers, *rcpt;
+	size_t upload_off;
+	char *retry_after;
+	char errbuf[CURL_ERROR_SIZE];
+	/* sender_cmd.c */
+	pid_t pid;             /* 0 once reaped */
+	int in_fd, out_fd, pid_fd;
+	size_t in_off;
+	uint64_t deadline_timer, reap_timer;
+	bool timed_out;
+};
+
+/* Per receiver: sends in flight, and the time a rate limit said to wait
+ * for (a 429 is about the webhook, not only the row that got it). */
+struct notify_gate {
+	char *receiver;
+	int in_flight;
+	int64_t not_before_ms; /* wall */
+};
+
+struct notify_sender {
+	struct loop *loop;
+	struct store *st;
+	const struct notify_config *cfg;
+	CURLM *multi;
+	uint64_t curl_timer, poll_timer;
+	bool kicked;           /* poll_timer is an immediate one */
+	int lock_fd;
+	bool lock_warned;
+	struct xfer *xfers;
+	size_t in_flight;
+	struct notify_gate *gates;
+	size_t ngates;
+	uint32_t rng;
+	uint64_t sent, retried, failed;
+};
+
+/* sender.c: the outcome of a send (msg: why, when not sent; retry_in_ms:
+ * the wait a rate limit asked for, -1 for backoff). Frees x. */
+void notify_xfer_done(struct xfer *x, enum notify_verdict v, int64_t retry_in_ms,
+		      const char *msg);
+/* Text that came back (a reply, curl's message, a hook's output) made safe
+ * to store and log: secrets redacted, one line, cut. Caller frees. */
+char *notify_xfer_text(const struct xfer *x, const char *text, size_t len);
+/* Keeps the first NOTIFY_REPLY_MAX bytes of what comes back. */
+void notify_xfer_keep(struct xfer *x, const char *data, size_t len);
+
+/* sender_http.c: HTTP and SMTP through libcurl's multi interface. */
+int notify_http_init(struct notify_sender *s);
+void notify_http_cleanup(struct notify_sender *s);
+int notify_http_start(struct xfer *x, struct error *err);
+void notify_http_stop(struct xfer *x);
+
+/* sender_cmd.c: a command hook. stop kills what still runs. */
+int notify_cmd_start(struct xfer *x, struct error *err);
+void notify_cmd_stop(struct xfer *x);
 
 #endif

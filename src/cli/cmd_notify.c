@@ -228,9 +228,8 @@ static void on_watch(struct loop *loop, void *arg)
 		else if (!w->row.found || strcmp(w->row.state, "pending"))
 			w->done = true;
 	} else {
-		struct notify_sender_stats ss;
-		notify_sender_stats(w->sender, &ss);
-		w->done = ss.pending == 0 && ss.in_flight == 0;
+		/* Rows in flight are pending until their outcome is written. */
+		w->done = store_outbox_next(w->st, &err) == INT64_MAX;
 	}
 	if (w->done)
 		loop_stop(loop);

@@ -18,8 +18,11 @@
 
 #include "ssh_private.h"
 
-#define KEEPALIVE_MS 15000 /* quiet this long: send a keepalive */
-#define DEAD_MS 45000      /* quiet this long: the peer is gone */
+#define KEEPALIVE_MS 5000  /* quiet this long: send a keepalive */
+/* Quiet this long: the peer is gone. Short enough that a host that died
+ * without closing the connection raises host_unreachable (for 10s) within
+ * the 30 s the alert defaults promise; three keepalives went unanswered. */
+#define DEAD_MS 15000
 #define DNS_POLL_MS 20
 
 static void conn_step(struct conn *c);

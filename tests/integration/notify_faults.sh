@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/notify.sh"
 export PYTHONPATH=$LIB
 
-PORT=$(free_port)
+PORT=$(port_free)
 SEC=$T/secrets
 mkdir -m 700 "$SEC"
 HOOK_TOK=whk$(token 24)
@@ -45,7 +45,7 @@ ntest() { # RECEIVER MSG TIMEOUT: notify test; sets RC and TOOK (seconds)
 # ---- 1. the listener is down: notifications wait in the outbox ----
 DOWN_KEYS=()
 for m in down-am-1:am down-dc-2:dc down-am-3:am; do
-	ntest "${m#*:}" "${m%%:*}" 500ms
+	ntest "${m#*:}" "${m%%:*}" 200ms
 	check "down: notify test ${m#*:} fails (exit $RC) within its timeout (${TOOK}s)" \
 		failed_within "$RC" "$TOOK" 2.5
 	DOWN_KEYS+=("$(last_key)")
@@ -86,7 +86,7 @@ set_mode rec "500 2"
 ntest am five-hundred 15s
 K500=$(last_key)
 check "500 2: notify test exits 0 after the retries (exit $RC, ${TOOK}s)" [ "$RC" = 0 ]
-check "500 2: three tries, 1 s then 2 s apart, confirmed once" "$PY" - "$LOG" "$K500" <<'PY'
+check "500 2: three tries, about 1 s then 2 s apart, confirmed once" "$PY" - "$LOG" "$K500" <<'PY'
 import sys
 from recorder_log import load, for_key, ok
 rs = for_key(load(sys.argv[1]), sys.argv[2])
@@ -94,8 +94,9 @@ assert [r["status"] for r in rs] == [500, 500, rs[2]["status"]] and ok(rs[2]), \
     [r["status"] for r in rs]
 g1, g2 = rs[1]["start"] - rs[0]["end"], rs[2]["start"] - rs[1]["end"]
 print("  gaps after each 500: %.2f s, %.2f s" % (g1, g2))
-assert 0.8 <= g1 <= 2.5, g1   # backoff starts at 1 s
-assert g2 >= 1.6 and g2 > g1 * 1.4, (g1, g2)  # and grows
+# Backoff starts at 1 s and doubles, each with up to 25% jitter either way.
+assert 0.7 <= g1 <= 1.6, g1
+assert 1.4 <= g2 <= 3.2 and g2 > g1, (g1, g2)
 PY
 check "500 2: outbox row sent after 3 tries" [ "$(row "$K500")" = "sent|3" ]
 
@@ -130,19 +131,19 @@ print("  retry %.3f s after Discord's 429 (retry_after 1.5)" % g)
 assert 1.48 <= g <= 3.5, g
 PY
 
-# ---- 5. 503 with Retry-After: 3 ----
-set_mode rec "503 3 r"
+# ---- 5. 503 with Retry-After: 2 ----
+set_mode rec "503 2 r"
 ntest am unavailable 15s
 K503=$(last_key)
-check "503 + Retry-After 3: notify test exits 0 (exit $RC, ${TOOK}s)" [ "$RC" = 0 ]
-check "503 + Retry-After 3: the retry waits 3 s" "$PY" - "$LOG" "$K503" <<'PY'
+check "503 + Retry-After 2: notify test exits 0 (exit $RC, ${TOOK}s)" [ "$RC" = 0 ]
+check "503 + Retry-After 2: the retry waits 2 s" "$PY" - "$LOG" "$K503" <<'PY'
 import sys
 from recorder_log import load, for_key, ok
 rs = for_key(load(sys.argv[1]), sys.argv[2])
 assert len(rs) == 2 and rs[0]["status"] == 503 and ok(rs[1]), [r["status"] for r in rs]
 g = rs[1]["start"] - rs[0]["end"]
-print("  retry %.3f s after the 503 (Retry-After: 3)" % g)
-assert 2.98 <= g <= 5.0, g
+print("  retry %.3f s after the 503 (Retry-After: 2)" % g)
+assert 1.98 <= g <= 4.0, g
 PY
 
 # ---- 6. a listener that never answers: the receiver's 2 s timeout ----
@@ -205,7 +206,7 @@ kill "$rec_PID"
 wait "$rec_PID" 2> /dev/null || true
 KILL_KEYS=()
 for m in kill-dc-1:dc kill-dc-2:dc kill-am-3:am kill-am-4:am kill-am-5:am; do
-	ntest "${m#*:}" "${m%%:*}" 300ms
+	ntest "${m#*:}" "${m%%:*}" 200ms
 	KILL_KEYS+=("$(last_key)")
 done
 check "kill: five rows pending" \
@@ -232,10 +233,9 @@ PY
 done
 check "kill: a Discord row confirmed and a webhook request in flight before the kill" [ "$ready" = 1 ]
 t_kill=$(now)
-kill -9 "$SEND_PID"
-wait "$SEND_PID" 2> /dev/null || true
+{ kill -9 "$SEND_PID"; wait "$SEND_PID" || true; } 2> /dev/null
+# What the database says was confirmed is what counts, read after the kill.
 sqlite3 "$DB" "SELECT key FROM outbox WHERE state = 'sent'" > "$T/confirmed-at-kill"
-echo "  at the kill: $(wc -l < "$T/confirmed-at-kill") rows confirmed in all, $inflight webhook request(s) in flight"
 set_mode rec ok
 t_restart=$(now)
 set +e

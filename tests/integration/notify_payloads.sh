@@ -11,7 +11,8 @@ source "$(dirname "$0")/lib/notify.sh"
 
 start_recorder rec
 P=$rec_PORT
-SMTP_PORT=$(free_port)
+SMTP_PORT=$(port_free)
+PLAIN_PORT=$(port_free)
 SEC=$T/secrets
 mkdir -m 700 "$SEC"
 
@@ -80,6 +81,25 @@ secret_env = FLEETOP_TEST_SMTP_PW
 from = fleetop@ops.example.com
 to = oncall@example.com, boss@example.com
 
+# Two that must not deliver: a server without STARTTLS, and ours without
+# the CA that signed its certificate.
+[receiver mail-plain]
+type = email
+url = smtp://127.0.0.1:$PLAIN_PORT
+user = fleetop
+secret_env = FLEETOP_TEST_SMTP_PW
+from = fleetop@ops.example.com
+to = oncall@example.com
+
+[receiver mail-noca]
+type = email
+url = smtp://127.0.0.1:$SMTP_PORT
+starttls = required
+user = fleetop
+secret_env = FLEETOP_TEST_SMTP_PW
+from = fleetop@ops.example.com
+to = oncall@example.com
+
 [receiver phone]
 type = sms
 url = http://127.0.0.1:$P/sms/2010-04-01/Accounts/$TWILIO_SID/Messages.json
@@ -108,6 +128,7 @@ issue_type = Incident
 CONF
 chmod 600 "$FLEETOP_HOME/notify.conf"
 start_smtp "$SMTP_PORT"
+start_smtp_plain "$PLAIN_PORT"
 
 RECEIVERS=(discord-ops slack-ops teams-ops pager am-hook mail phone hook tickets-gh tickets-jira)
 MSG="fleetop payload check $(token 6) <&> \"quoted\" é"
@@ -148,7 +169,6 @@ print(s[0]["t"] if s else "")' "$T/rec.log" "$before") ;;
 	else
 		LAT[$r]="never arrived"
 	fi
-	echo "  $r: ${LAT[$r]}"
 done
 
 # Every recorded request in its service's documented shape, secrets only
@@ -196,7 +216,7 @@ PY
 
 # Email: over TLS, logged in, the right envelope and headers.
 MAIL_KEY=$(sqlite3 "$DB" "SELECT key FROM outbox WHERE receiver = 'mail'")
-check "email: one message, over TLS, logged in as fleetop" "$PY" - "$T/smtp.log" "$MAIL_KEY" <<'PY'
+check "email: one message, over TLS, logged in as fleetop" "$PY" - "$T/smtp.log" "$MAIL_KEY" "$T/rec.log" <<'PY'
 import email, email.policy, json, sys
 ms = [json.loads(x) for x in open(sys.argv[1])]
 ms = [m for m in ms if "data" in m]
@@ -208,7 +228,10 @@ assert sorted(m["rcpt_tos"]) == ["boss@example.com", "oncall@example.com"], m["r
 msg = email.message_from_string(m["data"], policy=email.policy.default)
 assert "fleetop@ops.example.com" in msg["From"], msg["From"]
 assert "oncall@example.com" in msg["To"] and "boss@example.com" in msg["To"], msg["To"]
-assert msg["Subject"] and msg["Subject"].strip(), "no subject"
+# The subject is the notification's title line, as the GitHub issue's title.
+gh = [json.loads(x) for x in open(sys.argv[3])]
+gh = [json.loads(e["body"])["title"] for e in gh if e["event"] == "start" and e["service"] == "github"]
+assert msg["Subject"] and msg["Subject"] == gh[0], (msg["Subject"], gh)
 # The idempotency key: a resent mail has the same Message-ID.
 assert sys.argv[2] and sys.argv[2] in msg["Message-ID"], (msg["Message-ID"], sys.argv[2])
 print("  subject:", msg["Subject"], "| tls:", m["tls_version"])
@@ -241,6 +264,36 @@ check "notify outbox: a row per receiver" test "$(grep -c sent "$T/out.outbox")"
 n_before=$(count_requests "$T/rec.log")
 "$FLEETOP" notify send --timeout 2s > "$T/out.send" 2> "$T/err.send"
 check "notify send with nothing pending: no request" [ "$(count_requests "$T/rec.log")" = "$n_before" ]
+
+# PagerDuty's dedup_key is stable per alert group: a second notification of
+# the same group (another test) carries the same one under a new key.
+"$FLEETOP" notify test pager -m "second page" --timeout 10s > "$T/out.pager2" 2> "$T/err.pager2" || true
+check "pagerduty: same group, same dedup_key; a new Idempotency-Key" "$PY" - "$T/rec.log" <<'PY'
+import json, sys
+rs = [e for e in map(json.loads, open(sys.argv[1])) if e["event"] == "start" and e["service"] == "pagerduty"]
+assert len(rs) == 2, len(rs)
+dk = [json.loads(r["body"])["dedup_key"] for r in rs]
+ik = [{k.lower(): v for k, v in r["headers"]}["idempotency-key"] for r in rs]
+assert dk[0] == dk[1], dk
+assert ik[0] != ik[1], ik
+PY
+
+# Email never falls back to the clear (starttls defaults to required), nor
+# to a certificate it cannot verify; the password never leaves.
+n_auth=$(grep -c '"event": "auth"' "$T/smtp.log" || true)
+for r in mail-plain mail-noca; do
+	set +e
+	"$FLEETOP" notify test "$r" -m "must not arrive" --timeout 2s > "$T/out.$r" 2> "$T/err.$r"
+	rc=$?
+	set -e
+	check "email $r: not confirmed (exit $rc: $(grep -v '^ *$' "$T/err.$r" | tail -1 | cut -c1-150))" [ "$rc" != 0 ]
+done
+check "email without STARTTLS: nothing reached that server, not even AUTH" \
+	[ ! -s "$T/smtp-plain.log" ]
+check "email with an unverified certificate: no AUTH" \
+	[ "$(grep -c '"event": "auth"' "$T/smtp.log" || true)" = "$n_auth" ]
+check "email with an unverified certificate: no message" \
+	[ "$(grep -c '"data"' "$T/smtp.log" || true)" = 1 ]
 
 # No secret anywhere fleetop writes: its output, --json, the database
 # (dumped and raw, with WAL), any log in its home.

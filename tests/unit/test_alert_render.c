@@ -602,6 +602,8 @@ static void test_webhook(void **state)
 	assert_string_equal(str(a0, "status"), "firing");
 	assert_string_equal(str(a0, "labels.host"), "mc-eu-0");
 	assert_string_equal(str(a0, "labels.severity"), "critical");
+	assert_string_equal(str(a0, "labels.alertname"), "cpu_high");
+	assert_string_equal(str(o, "commonLabels.alertname"), "cpu_high");
 	assert_string_equal(str(a0, "annotations.summary"), "CPU 90% > 80%");
 	assert_string_equal(str(a0, "annotations.runbook_url"),
 			    "https://wiki.example.com/runbooks/cpu");
@@ -843,6 +845,24 @@ static void test_sms(void **state)
 	assert_true(strstr(body, "(ack: fleetop alerts ack 100)") != NULL);
 	free(body);
 	notify_request_free(&req);
+
+	/* One alert: its summary too when the title does not say it. */
+	struct notification one;
+	make(&one, 1, "firing", "sms-2", "disk 97% on /srv");
+	assert_int_equal(notify_render(recv_named("sms"), &one, &req, &err), 0);
+	body = form_get(req.body, "Body");
+	assert_string_equal(body, "[CRITICAL] mc-eu-0: CPU 94% > 80%: disk 97% on /srv "
+			    "(ack: fleetop alerts ack 100)");
+	free(body);
+	notify_request_free(&req);
+	free(one.alerts[0].summary);
+	one.alerts[0].summary = xstrdup("CPU 94% > 80%");
+	assert_int_equal(notify_render(recv_named("sms"), &one, &req, &err), 0);
+	body = form_get(req.body, "Body");
+	assert_string_equal(body, "[CRITICAL] mc-eu-0: CPU 94% > 80% (ack: fleetop alerts ack 100)");
+	free(body);
+	notify_request_free(&req);
+	notification_free(&one);
 
 	/* Resolved: no ack hint. */
 	free(n.status);

@@ -664,6 +664,8 @@ def check_smtp(a, counts):
     bad = 0
     for ln in open(a.smtp):
         m = json.loads(ln)
+        if "data" not in m:  # an AUTH line
+            continue
         counts["email"] = counts.get("email", 0) + 1
         probs = []
         if not m.get("tls"):

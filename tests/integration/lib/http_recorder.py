@@ -152,9 +152,15 @@ class Recorder(ThreadingHTTPServer):
     def __init__(self, addr, log_path, mode_path):
         super().__init__(addr, Handler)
         self.log_file = open(log_path, "a")
+        # A restarted recorder goes on numbering where the log left off.
+        try:
+            starts = sum(1 for ln in open(log_path) if '"event": "start"' in ln)
+        except OSError:
+            starts = 0
         self.log_lock = threading.Lock()
         self.modes = Modes(mode_path)
-        self.seq = 0
+        self.seq = starts
+        self.issues = 0  # GitHub/Jira issue numbers
         self.seq_lock = threading.Lock()
 
     def log(self, obj):
@@ -167,6 +173,11 @@ class Recorder(ThreadingHTTPServer):
         with self.seq_lock:
             self.seq += 1
             return self.seq
+
+    def next_issue(self):
+        with self.seq_lock:
+            self.issues += 1
+            return self.issues
 
 
 def fake_id(text, n=32):
@@ -299,7 +310,7 @@ class Handler(BaseHTTPRequestHandler):
         if service == "github":
             base = "http://%s:%d" % self.server.server_address
             path = urllib.parse.urlsplit(self.path).path
-            num = self.server.next_id()
+            num = self.server.next_issue()
             issue = {"id": 1000 + num, "number": num, "state": "open",
                      "title": (data or {}).get("title", ""), "body": (data or {}).get("body"),
                      "labels": [{"name": n} for n in (data or {}).get("labels", [])
@@ -308,7 +319,7 @@ class Handler(BaseHTTPRequestHandler):
                      "html_url": "%s%s/%d" % (base, path, num)}
             return 201, js + [("Location", issue["url"])], json.dumps(issue).encode()
         if service == "jira":
-            num = self.server.next_id()
+            num = self.server.next_issue()
             key = ((data or {}).get("fields", {}).get("project", {}) or {}).get("key", "X")
             base = "http://%s:%d" % self.server.server_address
             return 201, js, json.dumps({"id": str(10000 + num), "key": "%s-%d" % (key, num),

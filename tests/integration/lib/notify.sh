@@ -10,6 +10,11 @@ DB=$FLEETOP_HOME/fleetop.db
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
+# free_port without the python3 of PATH (see PY).
+port_free() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 # start_recorder NAME [PORT]: an http_recorder.py logging to $T/NAME.log with
 # modes from $T/NAME.mode; sets NAME_PORT and NAME_PID.
 start_recorder() {
@@ -52,6 +57,19 @@ start_smtp() {
 		sleep 0.05
 	done
 	echo "smtp server did not start: $(cat "$T/smtp.err")" >&2
+	return 1
+}
+
+# start_smtp_plain PORT: an SMTP server without STARTTLS (log $T/smtp-plain.log).
+start_smtp_plain() {
+	/usr/bin/python3 "$LIB/smtp_server.py" --port "$1" --no-tls --log "$T/smtp-plain.log" \
+		--user fleetop --password-file "$T/smtp.pw" > "$T/smtp-plain.ready" 2> "$T/smtp-plain.err" &
+	PIDS+=($!)
+	for _ in $(seq 200); do
+		grep -q '^ready' "$T/smtp-plain.ready" && return 0
+		sleep 0.05
+	done
+	echo "plain smtp server did not start: $(cat "$T/smtp-plain.err")" >&2
 	return 1
 }
 

@@ -5,14 +5,18 @@ notifier.
 
   smtp_server.py --port PORT --cert CERT --key KEY --log FILE
                  [--user NAME --password-file FILE [--auth-required]]
+  smtp_server.py --port PORT --no-tls --log FILE [--user ...]
   smtp_server.py --self-test
 
 Prints "ready PORT" on stdout once listening. STARTTLS is required before
 MAIL (530 otherwise); AUTH LOGIN/PLAIN is offered only over TLS and, with
 --user, takes that one login and password (535 for anything else). Each
 message is one JSON line in FILE: {"t", "mail_from", "rcpt_tos", "data",
-"tls", "tls_version", "auth_login", "peer"}. A failed AUTH is logged too:
-{"event": "auth-failed", "login", "mechanism"}.
+"tls", "tls_version", "auth_login", "peer"}. Each AUTH is logged too:
+{"event": "auth", "ok", "login", "mechanism", "tls"}.
+
+--no-tls: a server that offers no STARTTLS at all (and AUTH in the clear),
+for showing that a client that requires STARTTLS sends nothing to it.
 
 Run it with Debian's /usr/bin/python3: aiosmtpd is a Debian package there.
 Make a throwaway certificate with:
@@ -66,23 +70,28 @@ class Authenticator:
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         login = auth_data.login.decode(errors="replace")
-        if login == self.user and auth_data.password.decode(errors="replace") == self.password:
+        good = login == self.user and \
+            auth_data.password.decode(errors="replace") == self.password
+        self.saver.write({"event": "auth", "t": time.time(), "ok": good, "login": login,
+                          "mechanism": mechanism, "tls": session.ssl is not None})
+        if good:
             return AuthResult(success=True, auth_data=auth_data)
-        self.saver.write({"event": "auth-failed", "t": time.time(), "login": login,
-                          "mechanism": mechanism})
         return AuthResult(success=False, handled=False)
 
 
-def start(port, cert, key, log, user=None, password=None, auth_required=False):
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
+def start(port, cert, key, log, user=None, password=None, auth_required=False, tls=True):
     saver = Saver(log)
     kw = {}
+    if tls:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        kw.update(tls_context=ctx, require_starttls=True, auth_require_tls=True)
+    else:
+        kw.update(auth_require_tls=False)
     if user:
         kw["authenticator"] = Authenticator(saver, user, password)
         kw["auth_required"] = auth_required
-    c = Controller(saver, hostname="127.0.0.1", port=port, tls_context=ctx,
-                   require_starttls=True, auth_require_tls=True,
+    c = Controller(saver, hostname="127.0.0.1", port=port,
                    server_hostname="mail.fleetop.test", **kw)
     c.start()
     return c
@@ -126,7 +135,8 @@ def self_test():
     mails = [x for x in lines if "data" in x]
     assert len(mails) == 1 and mails[0]["tls"] and mails[0]["auth_login"] == "fleetop", lines
     assert mails[0]["rcpt_tos"] == ["b@x.test", "c@x.test"]
-    assert any(x.get("event") == "auth-failed" for x in lines)
+    auths = [(x["ok"], x["tls"]) for x in lines if x.get("event") == "auth"]
+    assert auths[0] == (False, True) and auths[-1] == (True, True), auths
     print("self-test ok (%s)" % mails[0]["tls_version"])
 
 
@@ -139,15 +149,16 @@ def main():
     ap.add_argument("--user")
     ap.add_argument("--password-file")
     ap.add_argument("--auth-required", action="store_true")
+    ap.add_argument("--no-tls", action="store_true")
     ap.add_argument("--self-test", action="store_true")
     a = ap.parse_args()
     if a.self_test:
         self_test()
         return
-    if not (a.port and a.cert and a.key and a.log):
-        ap.error("--port, --cert, --key and --log are required")
+    if not (a.port and a.log and (a.no_tls or (a.cert and a.key))):
+        ap.error("--port, --log and --cert, --key (or --no-tls) are required")
     password = open(a.password_file).read().strip() if a.password_file else None
-    start(a.port, a.cert, a.key, a.log, a.user, password, a.auth_required)
+    start(a.port, a.cert, a.key, a.log, a.user, password, a.auth_required, not a.no_tls)
     print("ready %d" % a.port, flush=True)
     try:
         threading.Event().wait()
