@@ -176,28 +176,29 @@ char *notify_xfer_text(const struct xfer *x, const char *text, size_t len)
 /* What must never show in a message: the URL (all of it, and its path,
  * where a webhook's token sits), the password, header values (tokens, and
  * the token alone after "Bearer "), and the receiver's secret. */
+static void add_secret(struct xfer *x, const char *p)
+{
+	if (p && x->nsecrets < NOTIFY_MAX_SECRETS)
+		x->secrets[x->nsecrets++] = p;
+}
+
 static void collect_secrets(struct xfer *x, const struct notify_receiver *r)
 {
 	struct notify_request *q = &x->req;
-#define ADD(p)                                                 \
-	do {                                                   \
-		if ((p) && x->nsecrets < NOTIFY_MAX_SECRETS)   \
-			x->secrets[x->nsecrets++] = (p);       \
-	} while (0)
 	if (r->url)
-		ADD(x->secret_copy[0] = xstrdup(r->url));
+		add_secret(x, x->secret_copy[0] = xstrdup(r->url));
 	if (r->secret)
-		ADD(x->secret_copy[1] = xstrdup(r->secret));
+		add_secret(x, x->secret_copy[1] = xstrdup(r->secret));
 	if (q->url) {
-		ADD(q->url);
+		add_secret(x, q->url);
 		const char *host = strstr(q->url, "://");
 		const char *path = host ? strchr(host + 3, '/') : NULL;
 		if (path && strlen(path) > 1)
-			ADD(path);
+			add_secret(x, path);
 	}
 	if (q->userpwd) {
 		const char *colon = strchr(q->userpwd, ':');
-		ADD(colon ? colon + 1 : q->userpwd);
+		add_secret(x, colon ? colon + 1 : q->userpwd);
 	}
 	for (size_t i = 0; i < q->nheaders; i++) {
 		const char *h = q->headers[i];
@@ -208,12 +209,11 @@ static void collect_secrets(struct xfer *x, const struct notify_receiver *r)
 		v++;
 		while (*v == ' ')
 			v++;
-		ADD(v);
+		add_secret(x, v);
 		const char *sp = strrchr(v, ' ');
 		if (sp)
-			ADD(sp + 1);
+			add_secret(x, sp + 1);
 	}
-#undef ADD
 }
 
 /* ---- the poll: due rows -> sends ---- */
@@ -433,12 +433,15 @@ struct notify_sender *notify_sender_new(struct loop *loop, struct store *st,
 
 void notify_sender_set_config(struct notify_sender *s, const struct notify_config *cfg)
 {
+	if (!s)
+		return; /* no sender (libcurl did not start): nothing to tell */
 	s->cfg = cfg; /* sends in flight carry their own rendered requests */
 }
 
 void notify_sender_kick(struct notify_sender *s)
 {
-	kick_in(s, 0);
+	if (s)
+		kick_in(s, 0);
 }
 
 static void count_row(void *arg, const struct store_outbox *o)
@@ -450,6 +453,8 @@ void notify_sender_stats(const struct notify_sender *s, struct notify_sender_sta
 {
 	struct error err;
 	memset(st, 0, sizeof *st);
+	if (!s)
+		return;
 	st->sent = s->sent;
 	st->retried = s->retried;
 	st->failed = s->failed;

@@ -25,7 +25,8 @@
 enum { OPT_STATE = OPT_FIRST_PRIVATE, OPT_LIMIT, OPT_CHECK };
 
 #define TEST_TIMEOUT_MS 30000
-#define WATCH_MS 50 /* how often a waiting command looks at the outbox */
+#define WATCH_MS 20 /* how often a waiting command looks at the outbox */
+#define DRAIN_MS 2000
 
 struct notify_opts {
 	const char *config;
@@ -98,8 +99,7 @@ static void on_sig_readable(struct loop *loop, int fd, int events, void *arg)
 	char b[16];
 	while (read(fd, b, sizeof b) > 0)
 		;
-	*(bool *)arg = true;
-	loop_stop(loop);
+	*(bool *)arg = true; /* run_sender looks after each turn */
 }
 
 static void signals_watch(struct loop *loop, bool *interrupted)
@@ -166,14 +166,15 @@ static void add_label(struct alert_label **l, size_t *n, const char *k, const ch
 	(*l)[(*n)++].value = xstrdup(v);
 }
 
-static char *test_notification(const char *receiver, const char *message, int64_t now)
+static char *test_notification(const char *key, const char *receiver, const char *message,
+			       int64_t now)
 {
 	char host[256] = "localhost";
 	if (gethostname(host, sizeof host) < 0 || !*host)
 		str_copy(host, "localhost", sizeof host);
 	host[sizeof host - 1] = '\0';
 	struct notification n = { 0 };
-	n.key = xasprintf("test-%s-%lld", receiver, (long long)now);
+	n.key = xstrdup(key);
 	n.receiver = xstrdup(receiver);
 	n.group_key = xstrdup("{rule=\"test\"}");
 	n.status = xstrdup("firing");
@@ -209,7 +210,9 @@ struct waiter {
 	struct notify_sender *sender;
 	struct row_state row;
 	struct notify_sender_stats stats; /* at the end of the run */
+	uint64_t timer;
 	bool done;
+	int64_t done_mono; /* when done was seen */
 };
 
 static void count_pending(void *arg, const struct store_outbox *o)
@@ -232,9 +235,9 @@ static void on_watch(struct loop *loop, void *arg)
 		w->done = store_outbox_next(w->st, &err) == INT64_MAX;
 	}
 	if (w->done)
-		loop_stop(loop);
+		w->done_mono = time_mono_ms();
 	else
-		loop_timer_add(loop, WATCH_MS, on_watch, w);
+		w->timer = loop_timer_add(loop, WATCH_MS, on_watch, w);
 }
 
 /* Runs the sender until the waiter is done, timeout_ms passes (-1: no
@@ -263,10 +266,17 @@ static bool run_sender(struct notify_ctx *c, struct waiter *w, int64_t timeout_m
 		if (left <= 0)
 			break;
 		loop_run_once(loop, left > 1000 ? 1000 : (int)left);
-		if (loop_stopped(loop))
-			break;
 	}
-	notify_sender_stats(w->sender, &w->stats);
+	loop_timer_del(loop, w->timer);
+	/* Let sends already on the wire finish (briefly) rather than cut
+	 * them: one cut after the receiver got it is sent again later. */
+	int64_t drain_end = time_mono_ms() + DRAIN_MS;
+	for (;;) {
+		notify_sender_stats(w->sender, &w->stats);
+		if (!w->stats.in_flight || *interrupted || time_mono_ms() >= drain_end)
+			break;
+		loop_run_once(loop, WATCH_MS);
+	}
 	notify_sender_free(w->sender);
 	signals_unwatch(loop);
 	loop_free(loop);
@@ -298,8 +308,8 @@ static int notify_test(struct notify_opts *o, const char *receiver)
 		return cli_usage_error("%s", err.msg);
 	}
 	int64_t now = time_wall_ms();
-	char *json = test_notification(receiver, o->message, now);
 	char *key = xasprintf("test-%s-%lld", receiver, (long long)now);
+	char *json = test_notification(key, receiver, o->message, now);
 	rc = store_outbox_add(c.st, key, receiver, json, now, &err);
 	free(json);
 	if (rc < 0) {
@@ -312,7 +322,7 @@ static int notify_test(struct notify_opts *o, const char *receiver)
 	bool interrupted = false;
 	bool done = run_sender(&c, &w, o->timeout_ms ? o->timeout_ms : TEST_TIMEOUT_MS,
 			       &interrupted);
-	long long took = (long long)(time_mono_ms() - t0);
+	long long took = (long long)((w.done_mono ? w.done_mono : time_mono_ms()) - t0);
 	int exit_code = EXIT_SOME_FAILED;
 	if (row_lookup(c.st, key, &w.row, &err) < 0) {
 		fprintf(stderr, "fleetop: %s\n", err.msg);
@@ -601,10 +611,14 @@ static int notify_receivers(struct notify_opts *o)
 	} else if (!c.cfg.nreceivers) {
 		fprintf(stderr, "fleetop: no receivers in %s%s\n", c.conf_path,
 			c.cfg.path ? "" : " (there is no such file)");
-	} else {
-		printf("%-20s %-10s %-8s %-22s %-26s %s\n", "NAME", "TYPE", "RESOLVED", "SENDS TO",
-		       "URL", "SECRET");
 	}
+	/* The table: a row of cells a receiver, columns as wide as they need. */
+	enum { NCOL = 6 };
+	const char *head[NCOL] = { "NAME", "TYPE", "RESOLVED", "URL", "SECRET", "SENDS TO" };
+	size_t width[NCOL];
+	for (int k = 0; k < NCOL; k++)
+		width[k] = strlen(head[k]);
+	char **cells = xcalloc(c.cfg.nreceivers * NCOL + 1, sizeof *cells);
 	for (size_t i = 0; i < c.cfg.nreceivers; i++) {
 		const struct notify_receiver *r = &c.cfg.receivers[i];
 		const struct source *src = source_of(&ss, r->name);
@@ -624,12 +638,33 @@ static int notify_receivers(struct notify_opts *o)
 			cJSON_AddStringToObject(e, "file", r->file ? r->file : c.conf_path);
 			cJSON_AddNumberToObject(e, "line", r->line);
 			cJSON_AddItemToArray(arr, e);
-		} else {
-			printf("%-20s %-10s %-8s %-22s %-26s %s\n", r->name, receiver_type_name(r->type),
-			       r->send_resolved ? "yes" : "no", *target ? target : "-", url, secret);
 		}
-		free(target);
+		char **row = cells + i * NCOL;
+		row[0] = xstrdup(r->name);
+		row[1] = xstrdup(receiver_type_name(r->type));
+		row[2] = xstrdup(r->send_resolved ? "yes" : "no");
+		row[3] = xstrdup(url);
+		row[4] = xstrdup(secret);
+		if (!*target) {
+			free(target);
+			target = xstrdup("-");
+		}
+		row[5] = target;
+		for (int k = 0; k < NCOL; k++)
+			if (strlen(row[k]) > width[k])
+				width[k] = strlen(row[k]);
 	}
+	if (!arr && c.cfg.nreceivers) {
+		for (size_t i = 0; i <= c.cfg.nreceivers; i++) {
+			const char *const *row = i ? (const char *const *)cells + (i - 1) * NCOL : head;
+			for (int k = 0; k < NCOL - 1; k++)
+				printf("%-*s  ", (int)width[k], row[k]);
+			printf("%s\n", row[NCOL - 1]);
+		}
+	}
+	for (size_t i = 0; i < c.cfg.nreceivers * NCOL; i++)
+		free(cells[i]);
+	free(cells);
 	free(ss.v);
 	if (root) {
 		char *out = cJSON_Print(root);

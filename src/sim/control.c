@@ -25,6 +25,16 @@
 #define CONTROL_MAX_WORDS 8
 #define CONTROL_MAX_FOR_MS (366 * 86400 * 1000LL)
 
+/* A word from the line for a message: printable ASCII only, cut short. */
+static const char *shown(const char *w, char *out, size_t size)
+{
+	size_t n = 0;
+	for (; *w && n + 1 < size; w++)
+		out[n++] = *w > ' ' && *w < 127 ? *w : '?';
+	out[n] = '\0';
+	return out;
+}
+
 static void said(const char *what)
 {
 	/* stdout is a pipe or a file for benches: flush each line at once. */
@@ -105,12 +115,13 @@ static int cpu_cmd(struct sim *s, char **w, int n, struct error *err)
 	if (n < 3 || n > 4)
 		return error_set(err, "want `cpu HOST PCT [SECONDS]` or `cpu HOST auto`");
 	int only = -1;
+	char word[40];
 	if (strcmp(w[1], "*") != 0) {
 		for (int i = 0; i < s->nhosts && only < 0; i++)
 			if (strcmp(s->hosts[i].name, w[1]) == 0)
 				only = i;
 		if (only < 0)
-			return error_set(err, "no host %.64s", w[1]);
+			return error_set(err, "no host %s", shown(w[1], word, sizeof word));
 	}
 	bool on = strcmp(w[2], "auto") != 0;
 	double pct = 0;
@@ -118,9 +129,11 @@ static int cpu_cmd(struct sim *s, char **w, int n, struct error *err)
 	if (!on && n == 4)
 		return error_set(err, "`cpu HOST auto` takes no duration");
 	if (on && !parse_pct(w[2], &pct))
-		return error_set(err, "CPU %.32s: want auto or a percentage from 0 to 100", w[2]);
+		return error_set(err, "CPU %s: want auto or a percentage from 0 to 100",
+				 shown(w[2], word, sizeof word));
 	if (n == 4 && !parse_for(w[3], &for_ms))
-		return error_set(err, "duration %.32s: want seconds (e.g. 30, 1.5 or 2m)", w[3]);
+		return error_set(err, "duration %s: want seconds (e.g. 30, 1.5 or 2m)",
+				 shown(w[3], word, sizeof word));
 	char text[64];
 	if (!on)
 		snprintf(text, sizeof text, "auto");
@@ -153,7 +166,8 @@ int sim_control_exec(struct sim *s, const char *line, struct error *err)
 		return 0; /* blank or a comment */
 	if (strcmp(w[0], "cpu") == 0)
 		return cpu_cmd(s, w, n, err);
-	return error_set(err, "unknown command %.32s (known: cpu)", w[0]);
+	char word[40];
+	return error_set(err, "unknown command %s (known: cpu)", shown(w[0], word, sizeof word));
 }
 
 /* One line that could not be run: said once, without echoing much of it. */
@@ -175,7 +189,9 @@ static void on_control(struct loop *loop, int fd, int events, void *arg)
 		       (nl = memchr(s->control_in.data, '\n', s->control_in.len))) {
 			size_t len = (size_t)(nl - s->control_in.data);
 			struct error err;
-			if (len > CONTROL_MAX_LINE) {
+			if (s->control_skip) {
+				s->control_skip = false; /* the end of a line refused already */
+			} else if (len > CONTROL_MAX_LINE) {
 				control_warn(s, "line too long");
 			} else {
 				char line[CONTROL_MAX_LINE + 1];
@@ -189,9 +205,11 @@ static void on_control(struct loop *loop, int fd, int events, void *arg)
 			buf_consume(&s->control_in, len + 1);
 		}
 		if (s->control_in.len > CONTROL_MAX_LINE) {
-			/* No end in sight: drop it, and what follows up to its end
-			 * comes as a line of its own and is refused as such. */
-			control_warn(s, "line too long");
+			/* No end in sight: refuse it now and drop the rest of it
+			 * as it comes. */
+			if (!s->control_skip)
+				control_warn(s, "line too long");
+			s->control_skip = true;
 			buf_reset(&s->control_in);
 		}
 	}

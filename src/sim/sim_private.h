@@ -69,6 +69,7 @@ struct sim {
 	char *rcon_password;  /* every Minecraft host's, from dir/rcon_password */
 	int control_fd;       /* dir/control, a FIFO; -1: none */
 	struct buf control_in; /* a line not yet ended */
+	bool control_skip;     /* dropping the rest of a line too long */
 };
 
 /* The host's model brought up to the loop's now. */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,16 +416,30 @@ static void handle_key(struct tui *t, int key)
 	do_action(t, keymap_lookup(key), key);
 }
 
+/* The terminal went away (its window closed, the SSH session dropped):
+ * stdin is readable for ever with nothing in it. SIGHUP no longer ends us
+ * (the engine takes it to reload rules), so this does. */
+static bool terminal_gone(void)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
 static void on_input(struct loop *loop, int fd, int events, void *arg)
 {
 	struct tui *t = arg;
 	(void)fd;
 	(void)events;
-	int key;
+	int key, n = 0;
 	while ((key = getch()) != ERR) {
+		n++;
 		handle_key(t, key);
 		if (loop_stopped(loop))
 			return;
+	}
+	if (n == 0 && terminal_gone()) {
+		loop_stop(loop);
+		return;
 	}
 	if (t->dirty)
 		tui_redraw(t);

@@ -21,16 +21,17 @@ P=$rec_PORT
 # Below the ephemeral range (32768+), game ports (+8000) included.
 port=$((12000 + RANDOM % 8000))
 FLAP_EVERY=24 # the flapping host drops off this long after the start, for 12 s
+# The flap timer counts from the simulator's first loop time, taken as it
+# starts (before its keys and sockets): the moment it is launched, near enough.
+t0=$(date +%s.%N)
 "$FLEETOP" sim --hosts 6 --dir "$T/sim" --port "$port" --flap-every "$FLAP_EVERY" --flap-down 12 \
 	> "$T/sim.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 300); do grep -q "^fleetop sim" "$T/sim.log" 2>/dev/null && break; sleep 0.05; done
-t0=$(date +%s.%N) # the simulator's flap timer started just before its banner
 check "simulator started with a control FIFO" [ -p "$T/sim/control" ]
 export FLEETOP_HOME=$T/sim
 DB=$FLEETOP_HOME/fleetop.db
 printf '\n[collect]\ninterval = 1s\n' >> "$FLEETOP_HOME/fleetop.conf"
-since_start() { "$PY" -c "print($(date +%s.%N) - $t0)"; }
 
 # The flapping host is named in the inventory's header; X (acknowledged)
 # and Y (not) are two others.
@@ -129,9 +130,9 @@ for a in json.load(sys.stdin)["alerts"]:
 }
 
 # Z's CPU goes up so that its alert fires (2 s of for, up to 2 frames to
-# see it) a moment before Z drops off, and its escalation step would come
-# due a few seconds after.
-z_at=$("$PY" -c "print(max(0, $FLAP_EVERY - 4.5 - ($(date +%s.%N) - $t0)))")
+# see it, a tick) about 2 s before Z drops off, and its escalation step
+# would come due about 3 s after.
+z_at=$("$PY" -c "print(max(0, $FLAP_EVERY - 5.6 - ($(date +%s.%N) - $t0)))")
 (sleep "$z_at"; echo "cpu $Z 95" > "$T/sim/control") &
 PIDS+=($!)
 

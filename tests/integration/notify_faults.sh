@@ -28,7 +28,6 @@ timeout = 2s
 CONF
 chmod 600 "$FLEETOP_HOME/notify.conf"
 LOG=$T/rec.log
-FIG=() # figures for the report at the end
 
 last_key() { sqlite3 "$DB" "SELECT key FROM outbox ORDER BY id DESC LIMIT 1"; }
 row() { sqlite3 "$DB" "SELECT state, tries FROM outbox WHERE key = '$1'"; }
@@ -39,6 +38,7 @@ ntest() { # RECEIVER MSG TIMEOUT: notify test; sets RC and TOOK (seconds)
 	"$FLEETOP" notify test "$1" -m "$2" --timeout "$3" >> "$T/out" 2>> "$T/err.$2"
 	RC=$?
 	set -e
+	LAST_MSG=$2
 	TOOK=$(awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
 }
 
@@ -65,7 +65,7 @@ set +e
 "$FLEETOP" notify send --timeout 15s > "$T/out.send1" 2> "$T/err.send1"
 rc=$?
 set -e
-check "down then up: notify send exits 0 (got $rc: $(head -2 "$T/err.send1"))" [ "$rc" = 0 ]
+exits_0 "down then up: notify send exits 0" "$rc" "$T/err.send1"
 check "down then up: each of the three arrived once, confirmed" \
 	"$PY" - "$LOG" "$t_up" "${DOWN_KEYS[@]}" <<'PY'
 import sys
@@ -85,7 +85,7 @@ done
 set_mode rec "500 2"
 ntest am five-hundred 15s
 K500=$(last_key)
-check "500 2: notify test exits 0 after the retries (exit $RC, ${TOOK}s)" [ "$RC" = 0 ]
+exits_0 "500 2: notify test exits 0 after the retries (${TOOK}s)" "$RC" "$T/err.$LAST_MSG"
 check "500 2: three tries, about 1 s then 2 s apart, confirmed once" "$PY" - "$LOG" "$K500" <<'PY'
 import sys
 from recorder_log import load, for_key, ok
@@ -104,7 +104,7 @@ check "500 2: outbox row sent after 3 tries" [ "$(row "$K500")" = "sent|3" ]
 set_mode rec "429 2"
 ntest am rate-limited 15s
 K429=$(last_key)
-check "429 2: notify test exits 0 (exit $RC, ${TOOK}s)" [ "$RC" = 0 ]
+exits_0 "429 2: notify test exits 0 (${TOOK}s)" "$RC" "$T/err.$LAST_MSG"
 check "429 2: the retry comes no sooner than 2 s after the 429" "$PY" - "$LOG" "$K429" <<'PY'
 import sys
 from recorder_log import load, for_key, ok
@@ -120,7 +120,7 @@ PY
 set_mode rec "discord429 1.5"
 ntest dc discord-rate 15s
 KD=$(last_key)
-check "discord429: notify test exits 0 (exit $RC, ${TOOK}s)" [ "$RC" = 0 ]
+exits_0 "discord429: notify test exits 0 (${TOOK}s)" "$RC" "$T/err.$LAST_MSG"
 check "discord429: the retry waits the body's retry_after (1.5 s)" "$PY" - "$LOG" "$KD" <<'PY'
 import sys
 from recorder_log import load, for_key, ok
@@ -135,7 +135,7 @@ PY
 set_mode rec "503 2 r"
 ntest am unavailable 15s
 K503=$(last_key)
-check "503 + Retry-After 2: notify test exits 0 (exit $RC, ${TOOK}s)" [ "$RC" = 0 ]
+exits_0 "503 + Retry-After 2: notify test exits 0 (${TOOK}s)" "$RC" "$T/err.$LAST_MSG"
 check "503 + Retry-After 2: the retry waits 2 s" "$PY" - "$LOG" "$K503" <<'PY'
 import sys
 from recorder_log import load, for_key, ok
@@ -152,7 +152,7 @@ n0=$(count_requests "$LOG")
 t0=$(now)
 "$FLEETOP" notify test am -m hang --timeout 20s > "$T/out.hang" 2> "$T/err.hang" &
 HANG_PID=$!
-PIDS+=($HANG_PID)
+PIDS+=("$HANG_PID")
 check "hang: the request arrives" wait_requests "$LOG" $((n0 + 1)) 5
 set_mode rec ok
 set +e
@@ -160,7 +160,7 @@ wait "$HANG_PID"
 rc=$?
 set -e
 KH=$(last_key)
-check "hang: notify test exits 0 once the listener answers again (exit $rc)" [ "$rc" = 0 ]
+exits_0 "hang: notify test exits 0 once the listener answers again" "$rc" "$T/err.hang"
 check "hang: fleetop gave up after its 2 s timeout and retried" "$PY" - "$LOG" "$KH" <<'PY'
 import sys
 from recorder_log import load, for_key, ok
@@ -216,7 +216,7 @@ start_recorder rec "$PORT"
 n0=$(count_requests "$LOG")
 "$FLEETOP" notify send --timeout 30s > "$T/out.send2" 2> "$T/err.send2" &
 SEND_PID=$!
-PIDS+=($SEND_PID)
+PIDS+=("$SEND_PID")
 # Wait for: a Discord row sent, a webhook request read and not answered.
 ready=0
 for _ in $(seq 200); do
@@ -242,7 +242,7 @@ set +e
 "$FLEETOP" notify send --timeout 15s > "$T/out.send3" 2> "$T/err.send3"
 rc=$?
 set -e
-check "kill: notify send after the restart exits 0 (got $rc: $(head -2 "$T/err.send3"))" [ "$rc" = 0 ]
+exits_0 "kill: notify send after the restart exits 0" "$rc" "$T/err.send3"
 check "kill: every row sent after the restart" \
 	[ "$(sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE state = 'pending'")" = 0 ]
 check "kill: every key arrived; repeats only for rows in flight at the kill; confirmed ones once" \

@@ -29,6 +29,8 @@ GH_TOK=ghp_$(token 36)
 JIRA_TOK=jra$(token 21)
 SECRETS=("$DISCORD_TOK" "$SLACK_TOK" "$TEAMS_TOK" "$HOOK_TOK" "$PD_KEY" "$SMTP_PW"
 	 "$TWILIO_TOK" "$GH_TOK" "$JIRA_TOK")
+SECRET_ARGS=()
+for s in "${SECRETS[@]}"; do SECRET_ARGS+=(--secret "$s"); done
 
 (umask 077
  echo "http://127.0.0.1:$P/discord/api/webhooks/4242/$DISCORD_TOK" > "$SEC/discord.url"
@@ -138,7 +140,7 @@ set +e
 "$FLEETOP" notify receivers > "$T/out.receivers" 2> "$T/err.receivers"
 rc=$?
 set -e
-check "notify receivers: exit 0 (got $rc: $(head -2 "$T/err.receivers"))" [ "$rc" = 0 ]
+exits_0 "notify receivers: exit 0" "$rc" "$T/err.receivers"
 for r in "${RECEIVERS[@]}"; do
 	check "notify receivers lists $r" grep -q -- "$r" "$T/out.receivers"
 done
@@ -153,7 +155,7 @@ for r in "${RECEIVERS[@]}"; do
 	rc=$?
 	set -e
 	t1=$(now)
-	check "notify test $r: exit 0 (got $rc: $(head -2 "$T/err.$r"))" [ "$rc" = 0 ]
+	exits_0 "notify test $r: exit 0" "$rc" "$T/err.$r"
 	# Latency: start of the command to the request read by the server.
 	case $r in
 	mail) arrived=$("$PY" -c 'import json,sys; l=[json.loads(x) for x in open(sys.argv[1]) if "data" in x]; print(l[-1]["t"] if l else "")' "$T/smtp.log" 2>/dev/null || true) ;;
@@ -181,7 +183,7 @@ check "recorded requests match each service's documented shape" \
 	--user "sms=$TWILIO_SID" --user jira=bot@example.com \
 	--project github=fleetop-test/ops --project jira=OPS --issue-type Incident \
 	--mail-from fleetop@ops.example.com --mail-to oncall@example.com,boss@example.com \
-	$(printf -- '--secret %s ' "${SECRETS[@]}")
+	"${SECRET_ARGS[@]}"
 
 # The credentials each service takes, exactly.
 check "github: Authorization: Bearer <token>" "$PY" - "$T/rec.log" "$GH_TOK" <<'PY'
@@ -299,6 +301,7 @@ check "email with an unverified certificate: no message" \
 # (dumped and raw, with WAL), any log in its home.
 sqlite3 "$DB" .dump > "$T/db.dump"
 "$FLEETOP" notify receivers --check > "$T/out.check" 2> "$T/err.check" || true
+"$FLEETOP" notify receivers --json > "$T/out.receivers-json" 2> "$T/err.receivers-json" || true
 leaks=$(for s in "${SECRETS[@]}"; do
 	grep -laF -- "$s" "$T"/out.* "$T"/err.* "$T/outbox.json" "$T/db.dump" \
 		$(find "$FLEETOP_HOME" -type f ! -name notify.conf) 2>/dev/null || true
@@ -312,7 +315,7 @@ bad_home() { # NAME CONF: a home of its own with one receiver
 	printf '%s\n' "$2" > "$T/$1/notify.conf"
 	chmod 600 "$T/$1/notify.conf"
 }
-expect_refused() { # what, home, text...
+expect_refused() { # what, home, text...: exit 2, one line on stderr holding each text
 	local what=$1 home=$2; shift 2
 	set +e
 	FLEETOP_HOME=$T/$home "$FLEETOP" notify test r -m x > "$T/out.$home" 2> "$T/err.$home"
@@ -320,6 +323,7 @@ expect_refused() { # what, home, text...
 	set -e
 	local okay=1
 	[ "$rc" = 2 ] || okay=0
+	[ "$(grep -c . "$T/err.$home")" = 1 ] || okay=0 # one line
 	for t in "$@"; do grep -qF -- "$t" "$T/err.$home" || okay=0; done
 	if [ "$okay" = 1 ]; then ok "$what"; else fail "$what (exit $rc: $(head -3 "$T/err.$home"))"; fi
 }
@@ -331,21 +335,22 @@ project = o/r
 url = http://127.0.0.1:$P/github
 secret_file = $SEC/open.token"
 expect_refused "a secret file with mode 0644 is refused, naming the file" bad-mode \
-	"$SEC/open.token" "chmod 600"
+	"bad-mode/notify.conf:5:" "$SEC/open.token" "chmod 600"
 check "  ... and its content is not shown" bash -c "! grep -qF -- '$GH_TOK' '$T/err.bad-mode'"
 
 bad_home bad-env "[receiver r]
 type = slack
 url_env = FLEETOP_TEST_NOT_SET"
 unset FLEETOP_TEST_NOT_SET
-expect_refused "a missing environment variable is named" bad-env FLEETOP_TEST_NOT_SET
+expect_refused "a missing environment variable is named" bad-env \
+	"bad-env/notify.conf:3:" FLEETOP_TEST_NOT_SET
 
 bad_home bad-inline "[receiver r]
 type = pagerduty
 secret = $PD_KEY"
 chmod 644 "$T/bad-inline/notify.conf"
 expect_refused "an inline secret in a notify.conf others can read is refused" bad-inline \
-	"chmod 600"
+	"bad-inline/notify.conf:3:" "chmod 600"
 check "  ... and the secret is not shown" bash -c "! grep -qF -- '$PD_KEY' '$T/err.bad-inline'"
 
 set +e

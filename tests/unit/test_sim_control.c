@@ -223,8 +223,7 @@ static void test_control_fifo(void **state)
 	struct loop *loop = loop_new();
 	struct sim *s = NULL;
 	struct error err;
-	struct sim_opts o = { .nhosts = 2, .dir = d, .port = base, .seed = 3, .flap_every_s = -1,
-			      .game_port = base + 100 };
+	struct sim_opts o = { .nhosts = 2, .dir = d, .port = base, .seed = 3, .flap_every_s = -1 };
 	assert_int_equal(sim_start(loop, &o, &s, &err), 0);
 	char *ctl = xasprintf("%s/control", d);
 	struct stat st;
@@ -269,6 +268,41 @@ static void test_control_fifo(void **state)
 	close(w);
 	run_for(loop, 50);
 	assert_false(h->model.cpu_forced);
+
+	/* Junk: a line too long (refused once, its rest dropped as it comes),
+	 * bytes that are not text (refused, and not echoed into the log). */
+	char log_path[PATH_MAX];
+	snprintf(log_path, sizeof log_path, "%s/log", d);
+	assert_int_equal(log_set_file(log_path, &err), 0);
+	w = open(ctl, O_WRONLY | O_NONBLOCK);
+	struct buf junk = { 0 };
+	buf_puts(&junk, "cpu ");
+	for (int i = 0; i < 3000; i++)
+		buf_puts(&junk, "x");
+	assert_int_equal(write(w, junk.data, junk.len), (ssize_t)junk.len);
+	run_for(loop, 30);
+	buf_reset(&junk);
+	for (int i = 0; i < 3000; i++)
+		buf_puts(&junk, "y");
+	buf_printf(&junk, "\ncpu \x01\xff\x1b[2J 5\ncpu %s 60\n", h->name);
+	assert_int_equal(write(w, junk.data, junk.len), (ssize_t)junk.len);
+	buf_free(&junk);
+	close(w);
+	run_for(loop, 50);
+	assert_true(h->model.cpu_forced);
+	assert_true(fabs(h->model.cpu_forced_util - 0.6) < 1e-9);
+	char *logged = NULL;
+	size_t loglen = 0;
+	assert_int_equal(file_read_all(log_path, &logged, &loglen, &err), 0);
+	int too_long = 0;
+	for (const char *q = logged; (q = strstr(q, "line too long")); q++)
+		too_long++;
+	assert_int_equal(too_long, 1);
+	assert_null(strstr(logged, "yyyy"));
+	assert_non_null(strstr(logged, "no host ???[2J"));
+	for (size_t i = 0; i < loglen; i++)
+		assert_true(logged[i] == '\n' || (logged[i] >= ' ' && logged[i] < 127));
+	free(logged);
 
 	fflush(stdout);
 	dup2(saved, 1);

@@ -356,7 +356,8 @@ def check_webhook(req, ctx):
             p.append(w + "status is %r" % a.get("status"))
         labels = str_map(a, "labels", p, w)
         if labels and "alertname" not in labels:
-            p.append(w + "labels without alertname")
+            p.append(w + "labels without alertname (every Prometheus alert has one; "
+                     "receivers written for Alertmanager key on it)")
         str_map(a, "annotations", p, w)
         for k in ("startsAt", "endsAt"):
             v = a.get(k)
@@ -625,6 +626,7 @@ def redact(line, secrets):
 def check_log(a, ctx, counts):
     bad = 0
     reqs = []
+    grouped = {}  # --quiet: (service, problem) -> requests
     for n, ln in enumerate(open(a.log), 1):
         try:
             e = json.loads(ln)
@@ -654,9 +656,15 @@ def check_log(a, ctx, counts):
         if probs:
             bad += 1
             for pr in probs:
-                print(redact("FAIL %s: %s" % (tag, pr), a.secret))
+                if a.quiet:
+                    g = (svc, re.sub(r"\[\d+\]", "[N]", pr))
+                    grouped[g] = grouped.get(g, 0) + 1
+                else:
+                    print(redact("FAIL %s: %s" % (tag, pr), a.secret))
         elif not a.quiet:
             print(redact("ok   %s key=%s" % (tag, key), a.secret))
+    for (svc, pr), n in sorted(grouped.items()):
+        print(redact("FAIL %s (%d times): %s" % (svc, n, pr), a.secret))
     return bad
 
 

@@ -51,7 +51,6 @@ start_smtp() {
 		--key "$T/smtp-key.pem" --log "$T/smtp.log" --user fleetop \
 		--password-file "$T/smtp.pw" --auth-required > "$T/smtp.ready" 2> "$T/smtp.err" &
 	PIDS+=($!)
-	SMTP_PID=$!
 	for _ in $(seq 200); do
 		grep -q '^ready' "$T/smtp.ready" && return 0
 		sleep 0.05
@@ -97,3 +96,9 @@ outbox_rows() { sqlite3 "$DB" "SELECT key, receiver, state, tries FROM outbox OR
 
 # failed_within RC SECONDS LIMIT: the command failed (RC != 0) in under LIMIT s.
 failed_within() { [ "$1" != 0 ] && awk -v a="$2" -v b="$3" 'BEGIN { exit !(a < b) }'; }
+
+# exits_0 WHAT RC ERRFILE: ok when RC is 0, else fail with the command's
+# first lines of stderr.
+exits_0() {
+	if [ "$2" = 0 ]; then ok "$1"; else fail "$1: exit $2: $(head -3 "$3" | tr '\n' ' ')"; fi
+}
