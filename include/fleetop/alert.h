@@ -283,6 +283,13 @@ void alert_engine_sample(struct alert_engine *ae, const struct host *h, const ch
 /* Returns the number of notifications put in the outbox (kick the sender
  * when > 0), -1 on a storage error (state is then retried next tick). */
 int alert_engine_tick(struct alert_engine *ae, int64_t now_ms, struct error *err);
+/* The same for the hosts that sent samples since they were last evaluated
+ * (what a sample-driven tick needs; a full tick a second does the rest:
+ * for, keep_firing_for, hosts gone quiet). */
+int alert_engine_tick_changed(struct alert_engine *ae, int64_t now_ms, struct error *err);
+/* Silences, maintenance windows and acknowledgements are re-read from the
+ * store at the next tick (after this process added one). */
+void alert_engine_refresh(struct alert_engine *ae);
 
 enum alert_state { ALERT_INACTIVE, ALERT_PENDING, ALERT_FIRING };
 #define ALERT_MUTE_SILENCED 1

@@ -51,6 +51,9 @@ void settings_free(struct settings *s);
 /* config_dir/name or data_dir/name; caller frees. */
 char *settings_config_path(const struct settings *s, const char *name);
 char *settings_data_path(const struct settings *s, const char *name);
+/* name in the folder of the fleetop.conf that was read (-c FILE), else in
+ * config_dir: where fleet.conf, rules.conf and notify.conf are looked for. */
+char *settings_config_beside(const struct settings *s, const char *name);
 /* Expands a leading ~/ to $HOME; caller frees. */
 char *path_expand_home(const char *path);
 

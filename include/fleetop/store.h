@@ -87,10 +87,12 @@ struct store_alert {
 	int64_t started_ms, fired_ms, resolved_ms, updated_ms; /* 0 when not yet */
 	const char *acked_by, *ack_comment; /* NULL when not acknowledged */
 	int64_t acked_ms;
+	unsigned muted;       /* ALERT_MUTE_* bits the engine last saw (1 silenced,
+			       * 2 maintenance, 4 inhibited) */
 };
 /* Inserts a (pending or firing) alert; returns its id, -1 on error. */
 int64_t store_alert_insert(struct store *s, const struct store_alert *a, struct error *err);
-/* Writes state, value, summary, fired/resolved/updated of a->id. */
+/* Writes state, value, summary, fired/resolved/updated, muted of a->id. */
 int store_alert_update(struct store *s, const struct store_alert *a, struct error *err);
 int store_alert_ack(struct store *s, int64_t id, const char *who, const char *comment,
 		    int64_t now_ms, struct error *err); /* who NULL: un-acknowledge */

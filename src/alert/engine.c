@@ -20,6 +20,7 @@ struct alert_engine *alert_engine_new(struct fleet *f, struct store *st, int64_t
 	ae->store = st;
 	ae->started_ms = now_ms;
 	ae->host_sev = xcalloc(f->nhosts + 1, sizeof *ae->host_sev);
+	ae->dirty = xcalloc(f->nhosts + 1, 1);
 	return ae;
 }
 
@@ -62,6 +63,7 @@ void alert_engine_free(struct alert_engine *ae)
 	groups_free(ae);
 	free(ae->view);
 	free(ae->host_sev);
+	free(ae->dirty);
 	free(ae);
 }
 
@@ -109,6 +111,7 @@ static int inst_store(struct alert_engine *ae, const struct alert_rule *r, const
 		.fired_ms = a->fired_ms,
 		.resolved_ms = a->state == ALERT_INACTIVE ? now_ms : 0,
 		.updated_ms = now_ms,
+		.muted = a->muted,
 	};
 	if (!a->id) {
 		char *fp = xasprintf("%s/%s", r->name, h->name);
@@ -130,6 +133,7 @@ static int inst_store(struct alert_engine *ae, const struct alert_rule *r, const
 		return -1;
 	}
 	a->stored_ms = now_ms;
+	a->stored_muted = a->muted;
 	if (!what)
 		return 0;
 	char detail[64];
@@ -181,6 +185,7 @@ struct open_row {
 	char *rule, *host, *state, *acked_by;
 	int64_t started_ms, fired_ms;
 	double value;
+	unsigned muted;
 };
 
 struct open_rows {
@@ -201,6 +206,7 @@ static void collect_open(void *arg, const struct store_alert *a)
 		.started_ms = a->started_ms,
 		.fired_ms = a->fired_ms,
 		.value = a->value,
+		.muted = a->muted,
 	};
 }
 
@@ -255,6 +261,7 @@ static int open_alerts_read(struct alert_engine *ae, bool first, int64_t now_ms,
 		a->last_true_ms = now_ms;
 		a->stored_ms = now_ms;
 		a->value = o->value;
+		a->muted = a->stored_muted = o->muted;
 		a->acked_by = o->acked_by ? xstrdup(o->acked_by) : NULL;
 		inst_labels(a, slot->rule, h);
 		inst_summary(a, slot->rule);
@@ -343,6 +350,37 @@ void alert_engine_sample(struct alert_engine *ae, const struct host *h, const ch
 {
 	if (ae->win)
 		alert_windows_add(ae->win, h->id, metric, ts_ms, value);
+	if (h->id < ae->fleet->nhosts)
+		ae->dirty[h->id] = 1;
+}
+
+/* What muting an open alert is, for the audit trail. */
+static const char *mute_word(unsigned muted)
+{
+	if (muted & ALERT_MUTE_INHIBITED)
+		return "inhibited";
+	if (muted & ALERT_MUTE_MAINTENANCE)
+		return "in maintenance";
+	if (muted & ALERT_MUTE_SILENCED)
+		return "silenced";
+	return "unmuted";
+}
+
+/* An alert silenced, inhibited or back: stored (so `fleetop alerts` shows
+ * it) and logged. */
+static int mutes_store(struct alert_engine *ae, int64_t now_ms, struct error *err)
+{
+	for (size_t i = 0; i < ae->nslots; i++) {
+		for (size_t h = 0; h < ae->fleet->nhosts; h++) {
+			struct alert_inst *a = &ae->slots[i].inst[h];
+			if (a->state == ALERT_INACTIVE || !a->id || a->muted == a->stored_muted)
+				continue;
+			if (inst_store(ae, ae->slots[i].rule, &ae->fleet->hosts[h], a,
+				       mute_word(a->muted), now_ms, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
 }
 
 /* One rule on one host. */
@@ -467,7 +505,7 @@ static void view_build(struct alert_engine *ae)
 	qsort(ae->view, ae->nview, sizeof *ae->view, view_order);
 }
 
-int alert_engine_tick(struct alert_engine *ae, int64_t now_ms, struct error *err)
+static int tick(struct alert_engine *ae, int64_t now_ms, bool all, struct error *err)
 {
 	int rc = 0;
 	ae->queued = 0;
@@ -487,7 +525,7 @@ int alert_engine_tick(struct alert_engine *ae, int64_t now_ms, struct error *err
 	for (size_t i = 0; rc == 0 && i < ae->nslots; i++) {
 		struct rule_slot *slot = &ae->slots[i];
 		for (size_t h = 0; h < ae->fleet->nhosts; h++) {
-			if (slot->scope && !slot->scope[h])
+			if ((slot->scope && !slot->scope[h]) || (!all && !ae->dirty[h]))
 				continue;
 			if (evaluate(ae, slot, &ae->fleet->hosts[h], now_ms, err) < 0) {
 				rc = -1;
@@ -495,10 +533,14 @@ int alert_engine_tick(struct alert_engine *ae, int64_t now_ms, struct error *err
 			}
 		}
 	}
+	if (rc == 0)
+		memset(ae->dirty, 0, ae->fleet->nhosts);
 	if (rc == 0) {
 		mutes_apply(ae, now_ms);
-		rc = groups_tick(ae, now_ms, err);
+		rc = mutes_store(ae, now_ms, err);
 	}
+	if (rc == 0)
+		rc = groups_tick(ae, now_ms, err);
 	if (ae->in_tx) {
 		ae->in_tx = false;
 		if (rc < 0)
@@ -508,6 +550,21 @@ int alert_engine_tick(struct alert_engine *ae, int64_t now_ms, struct error *err
 	}
 	view_build(ae);
 	return rc < 0 ? -1 : ae->queued;
+}
+
+int alert_engine_tick(struct alert_engine *ae, int64_t now_ms, struct error *err)
+{
+	return tick(ae, now_ms, true, err);
+}
+
+int alert_engine_tick_changed(struct alert_engine *ae, int64_t now_ms, struct error *err)
+{
+	return tick(ae, now_ms, false, err);
+}
+
+void alert_engine_refresh(struct alert_engine *ae)
+{
+	ae->mutes_read_ms = INT64_MIN / 2;
 }
 
 size_t alert_engine_alerts(const struct alert_engine *ae, const struct alert_info **out)

@@ -29,6 +29,7 @@ struct alert_inst {
 	size_t nlabels;
 	char *acked_by;
 	unsigned muted;         /* ALERT_MUTE_* this tick */
+	unsigned stored_muted;  /* as last written */
 	int policy;             /* index in notify->policies; -1 none */
 	char *group_key;
 };
@@ -84,6 +85,7 @@ struct alert_engine {
 	struct alert_info *view;
 	size_t nview;
 	enum alert_severity *host_sev; /* by host id */
+	unsigned char *dirty;   /* by host id: samples since its last evaluation */
 	int queued;             /* outbox rows added this tick */
 };
 

@@ -202,11 +202,15 @@ static void notify_alert_from_inst(struct notify_alert *na, const struct alert_e
 }
 
 /* A resolved alert is read back from the store (it left memory when it
- * resolved). */
+ * resolved). One that is still open left the group because it is muted
+ * now: it is not over, so it is not announced as resolved (as in
+ * Alertmanager, a silenced alert just drops out). */
 static void resolved_row(void *arg, const struct store_alert *a)
 {
 	struct notify_alert *na = arg;
 	enum alert_severity sev = SEV_NONE;
+	if (strcmp(a->state, "resolved") != 0)
+		return;
 	alert_severity_parse(a->severity, &sev);
 	*na = (struct notify_alert){
 		.id = a->id,
@@ -328,10 +332,10 @@ static int notification_build(struct alert_engine *ae, struct group_state *g,
 			firing = n->alerts[i].id == id;
 		if (firing)
 			continue;
-		int found = store_alert_get(ae->store, id, resolved_row, &n->alerts[n->nalerts], err);
-		if (found < 0)
+		if (store_alert_get(ae->store, id, resolved_row, &n->alerts[n->nalerts], err) < 0)
 			return -1;
-		n->nalerts += (size_t)found;
+		if (n->alerts[n->nalerts].status)
+			n->nalerts++;
 	}
 	n->status = xstrdup(g->nmembers ? "firing" : "resolved");
 	n->group_key = xstrdup(g->key);
@@ -342,8 +346,10 @@ static int notification_build(struct alert_engine *ae, struct group_state *g,
 	}
 	if (g->nmembers)
 		n->title = title_of(n->alerts, g->nmembers, "firing");
+	else if (n->nalerts)
+		n->title = title_of(n->alerts, n->nalerts, "resolved");
 	else
-		n->title = title_of(n->alerts, n->nalerts ? n->nalerts : 1, "resolved");
+		n->title = xstrdup(""); /* every one left muted: nothing to say */
 	common_labels(n);
 	n->created_ms = now_ms;
 	return 0;
@@ -441,7 +447,7 @@ static int group_flush(struct alert_engine *ae, struct group_state *g, int64_t n
 		/* Over: tell those who heard it began. */
 		if (g->notified && *g->last_digest) {
 			rc = notification_build(ae, g, &n, now_ms, err);
-			if (rc == 0)
+			if (rc == 0 && n.nalerts)
 				rc = send_steps(ae, g, &n, 0, (size_t)g->step, true, now_ms, err);
 			notification_free(&n);
 		}

@@ -92,13 +92,46 @@ static void fmt_wait(int64_t ms, char *out, size_t size)
 		snprintf(out, size, "%lldm", (long long)(ms / 60000));
 }
 
+static int write_outcome(struct notify_sender *s, const struct notify_outcome *o,
+			 struct error *err)
+{
+	switch (o->v) {
+	case NOTIFY_SENT:
+		return store_outbox_sent(s->st, o->id, o->at_ms, err);
+	case NOTIFY_RETRY:
+		return store_outbox_retry(s->st, o->id, o->at_ms, o->msg, err);
+	case NOTIFY_FAIL:
+		return store_outbox_failed(s->st, o->id, o->at_ms, o->msg, err);
+	}
+	return 0;
+}
+
+/* Writes the outcomes the history did not take before; true when none is
+ * left. */
+static bool flush_unwritten(struct notify_sender *s)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < s->nunwritten; i++) {
+		struct notify_outcome *o = &s->unwritten[i];
+		struct error err;
+		if (write_outcome(s, o, &err) < 0) {
+			s->unwritten[kept++] = *o;
+			continue;
+		}
+		log_info("notify: %s: outcome recorded at last", o->key);
+		free(o->key);
+		free(o->msg);
+	}
+	s->nunwritten = kept;
+	return kept == 0;
+}
+
 void notify_xfer_done(struct xfer *x, enum notify_verdict v, int64_t retry_in_ms, const char *msg)
 {
 	struct notify_sender *s = x->s;
 	struct error err;
 	int64_t now = time_wall_ms();
 	long long took = (long long)(time_mono_ms() - x->started_mono);
-	int rc = 0;
 	if (!msg)
 		msg = "?";
 	if (v == NOTIFY_RETRY && now - x->created_ms >= NOTIFY_GIVE_UP_MS) {
@@ -108,9 +141,10 @@ void notify_xfer_done(struct xfer *x, enum notify_verdict v, int64_t retry_in_ms
 		free(m);
 		return;
 	}
+	struct notify_outcome o = { .id = x->id, .v = v, .at_ms = now, .key = x->key,
+				    .msg = v == NOTIFY_SENT ? NULL : (char *)msg };
 	switch (v) {
 	case NOTIFY_SENT:
-		rc = store_outbox_sent(s->st, x->id, now, &err);
 		s->sent++;
 		log_info("notify: %s: sent to %s (try %d, %lld ms)", x->key, x->req.what,
 			 x->tries + 1, took);
@@ -125,23 +159,28 @@ void notify_xfer_done(struct xfer *x, enum notify_verdict v, int64_t retry_in_ms
 			if (g->not_before_ms < now + wait)
 				g->not_before_ms = now + wait;
 		}
-		rc = store_outbox_retry(s->st, x->id, now + wait, msg, &err);
+		o.at_ms = now + wait;
 		s->retried++;
 		log_warn("notify: %s: try %d failed, again in %s%s: %s", x->key, x->tries + 1, w,
 			 retry_in_ms >= 0 ? " (as asked)" : "", msg);
 		break;
 	}
 	case NOTIFY_FAIL:
-		rc = store_outbox_failed(s->st, x->id, now, msg, &err);
 		s->failed++;
 		log_warn("notify: %s: failed for good after %d %s: %s", x->key, x->tries + 1,
 			 x->tries ? "tries" : "try", msg);
 		break;
 	}
-	/* Not recorded: the row stays pending and goes out again later with
-	 * the same key (a repeat the receiver can drop), never lost. */
-	if (rc < 0)
-		log_error("notify: %s: %s", x->key, err.msg);
+	/* Not recorded (the history is busy or full): keep it and write it
+	 * at the next poll; the row is not sent again meanwhile. Only if this
+	 * process ends first does the row go out again (same key). */
+	if (write_outcome(s, &o, &err) < 0) {
+		log_error("notify: %s: %s; trying again", x->key, err.msg);
+		s->unwritten = xrealloc(s->unwritten, (s->nunwritten + 1) * sizeof *s->unwritten);
+		o.key = xstrdup(o.key);
+		o.msg = o.msg ? xstrdup(o.msg) : NULL;
+		s->unwritten[s->nunwritten++] = o;
+	}
 	xfer_unlink(x);
 	xfer_free(x);
 	kick_in(s, 0); /* a slot is free */
@@ -253,10 +292,14 @@ static void due_free(struct due_rows *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* In flight, or done with an outcome not written yet. */
 static bool in_flight(const struct notify_sender *s, int64_t id)
 {
 	for (const struct xfer *x = s->xfers; x; x = x->next)
 		if (x->id == id)
+			return true;
+	for (size_t i = 0; i < s->nunwritten; i++)
+		if (s->unwritten[i].id == id)
 			return true;
 	return false;
 }
@@ -385,10 +428,11 @@ static void poll_outbox(struct loop *loop, void *arg)
 	 * 300 ms is not kept waiting a second). Rows in flight are pending
 	 * and due too, and rows of gated receivers are passed over: when
 	 * they fill a look, look wider. */
+	flush_unwritten(s);
 	int64_t now = time_wall_ms(), next = POLL_MS;
-	int limit = (int)s->in_flight + MAX_IN_FLIGHT + 1;
+	int limit = (int)(s->in_flight + s->nunwritten) + MAX_IN_FLIGHT + 1;
 	while (poll_pass(s, now, limit, &next) && limit < MAX_SCAN)
-		limit *= 4;
+		limit = limit * 4 < MAX_SCAN ? limit * 4 : MAX_SCAN;
 	if (!s->poll_timer)
 		kick_in(s, next);
 }
@@ -473,6 +517,14 @@ void notify_sender_free(struct notify_sender *s)
 		s->xfers = x->next;
 		xfer_free(x);
 	}
+	if (!flush_unwritten(s))
+		log_error("notify: %zu outcomes could not be recorded: those rows go out again",
+			  s->nunwritten);
+	for (size_t i = 0; i < s->nunwritten; i++) {
+		free(s->unwritten[i].key);
+		free(s->unwritten[i].msg);
+	}
+	free(s->unwritten);
 	loop_timer_del(s->loop, s->poll_timer);
 	notify_http_cleanup(s);
 	for (size_t i = 0; i < s->ngates; i++)

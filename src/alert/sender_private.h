@@ -95,6 +95,15 @@ struct notify_gate {
 	int64_t not_before_ms; /* wall */
 };
 
+/* An outcome the history did not take (busy, disk full): kept and written
+ * again at the next poll, and its row not sent again meanwhile. */
+struct notify_outcome {
+	int64_t id;
+	enum notify_verdict v;
+	int64_t at_ms; /* done (sent, failed) or the next try (retry) */
+	char *key, *msg;
+};
+
 struct notify_sender {
 	struct loop *loop;
 	struct store *st;
@@ -109,6 +118,8 @@ struct notify_sender {
 	struct notify_gate *gates;
 	size_t ngates;
 	uint32_t rng;
+	struct notify_outcome *unwritten;
+	size_t nunwritten;
 	uint64_t sent, retried, failed;
 };
 

@@ -35,6 +35,8 @@ enum engine_flags {
 	ENGINE_STORE = 1,   /* open the SQLite history and store samples */
 	ENGINE_COLLECT = 2, /* run the probe on hosts that come up */
 	ENGINE_ALERTS = 4,  /* evaluate rules.conf, notify per notify.conf (needs STORE) */
+	ENGINE_HUP_RELOADS = 8, /* SIGHUP re-reads rules.conf and notify.conf (headless);
+				 * otherwise it ends the run like SIGTERM (a closed terminal) */
 };
 
 struct engine {
@@ -56,8 +58,8 @@ struct engine {
 	struct notify_config *notify;
 	struct alert_engine *alerts;
 	struct notify_sender *sender;
-	uint64_t alert_timer;
-	int64_t alert_tick_due, alert_last_tick;
+	uint64_t alert_timer, changed_timer;
+	int64_t changed_last_ms;
 	bool watching;          /* game queries started (once, at the first run) */
 	uint64_t stored;
 };

@@ -108,7 +108,7 @@ static void mutes_read(struct mutes *mu, struct store *st, const struct settings
 	store_mutes(st, STORE_SILENCE, mu->now, mute_row, mu, &err);
 	store_mutes(st, STORE_MAINTENANCE, mu->now, mute_row, mu, &err);
 	if (mu->nwindows) {
-		char *inv = inventory ? xstrdup(inventory) : settings_config_path(s, "fleet.conf");
+		char *inv = inventory ? xstrdup(inventory) : settings_config_beside(s, "fleet.conf");
 		mu->have_fleet = fleet_load_file(&mu->fleet, inv, &err) == 0;
 		free(inv);
 	}
@@ -157,6 +157,10 @@ static void mute_of(const struct mutes *mu, const struct store_alert *a, char *o
 			snprintf(out, size, "maintenance");
 		free(sel);
 	}
+	/* Inhibition needs the other alerts and notify.conf: the engine's
+	 * verdict, as it last stored it. */
+	if (!*out && (a->muted & ALERT_MUTE_INHIBITED))
+		snprintf(out, size, "inhibited");
 }
 
 struct list_out {

@@ -517,7 +517,7 @@ int alerts_maintenance(int argc, char **argv)
 	}
 	struct fleet f = { 0 };
 	struct error err;
-	char *inv = o.inventory ? xstrdup(o.inventory) : settings_config_path(&s, "fleet.conf");
+	char *inv = o.inventory ? xstrdup(o.inventory) : settings_config_beside(&s, "fleet.conf");
 	int64_t now = time_wall_ms(), id = -1;
 	if (fleet_load_file(&f, inv, &err) == 0)
 		id = alert_maintenance_add(st, &f, (char *)hosts.data, now + m.in_ms,
@@ -564,7 +564,7 @@ int alerts_rules(int argc, char **argv)
 		settings_free(&s);
 		return cli_usage_error("%s", err.msg);
 	}
-	char *path = check ? xstrdup(check) : settings_config_path(&s, "rules.conf");
+	char *path = check ? xstrdup(check) : settings_config_beside(&s, "rules.conf");
 	settings_free(&s);
 	struct rule_set rs = { 0 };
 	rc = rules_load_file(&rs, path, !check, &err);

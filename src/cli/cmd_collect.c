@@ -74,7 +74,7 @@ static int collect_run(int argc, char **argv)
 	}
 	struct engine e;
 	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
-			       ENGINE_STORE | ENGINE_COLLECT | ENGINE_ALERTS) < 0)
+			       ENGINE_STORE | ENGINE_COLLECT | ENGINE_ALERTS | ENGINE_HUP_RELOADS) < 0)
 		return EXIT_USAGE;
 	if (run_state.stats_every_ms) {
 		run_state.last_ms = loop_now_ms(e.loop);

@@ -66,7 +66,7 @@ static int ctx_open(struct notify_ctx *c, const struct notify_opts *o, bool want
 		ctx_close(c);
 		return cli_usage_error("%s", err.msg);
 	}
-	c->conf_path = settings_config_path(&c->settings, "notify.conf");
+	c->conf_path = settings_config_beside(&c->settings, "notify.conf");
 	if (notify_config_load(&c->cfg, c->conf_path, true, &err) < 0) {
 		ctx_close(c);
 		return cli_usage_error("%s", err.msg);

@@ -32,7 +32,7 @@ static void on_signal_pipe(struct loop *loop, int fd, int events, void *arg)
 	bool stop = false;
 	(void)events;
 	while (read(fd, &c, 1) == 1) {
-		if (c == SIGHUP) {
+		if (c == SIGHUP && (e->flags & ENGINE_HUP_RELOADS)) {
 			engine_alerts_reload(e);
 		} else {
 			e->interrupted = true;
@@ -125,16 +125,8 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 	if (settings_load(&e->settings, config_path, err) < 0)
 		return -1;
 	/* The inventory sits beside the fleetop.conf that was read. */
-	char *inv;
-	if (fleet_path) {
-		inv = xstrdup(fleet_path);
-	} else if (config_path) {
-		const char *slash = strrchr(config_path, '/');
-		inv = slash ? xasprintf("%.*s/fleet.conf", (int)(slash - config_path), config_path)
-			    : xstrdup("fleet.conf");
-	} else {
-		inv = settings_config_path(&e->settings, "fleet.conf");
-	}
+	char *inv = fleet_path ? xstrdup(fleet_path)
+			       : settings_config_beside(&e->settings, "fleet.conf");
 	int rc = fleet_load_file(&e->fleet, inv, err);
 	free(inv);
 	if (rc < 0)
@@ -166,8 +158,7 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		if (flags & ENGINE_ALERTS)
-			sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
 	}
 	if ((flags & ENGINE_ALERTS) && e->store && engine_alerts_open(e, err) < 0)
 		return -1;

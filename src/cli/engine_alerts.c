@@ -1,21 +1,22 @@
 /* The engine's alerting: rules.conf and notify.conf from the config
  * folder, the alert engine fed by every sample, ticked on the loop, and
- * the sender that empties the outbox. A tick runs shortly after samples
- * arrive (so a crossing is seen within a fraction of a second, not at the
- * next whole second) and at least once a second for what time alone
- * changes (for, keep_firing_for, escalation, silences ending). SIGHUP
- * reloads both files; a bad file keeps the old one and says why. */
+ * the sender that empties the outbox. The hosts that sent samples are
+ * evaluated shortly after (so a crossing is seen within a few tens of
+ * milliseconds, not at the next whole second), and every rule on every
+ * host once a second for what time alone changes (for, keep_firing_for,
+ * escalation, silences ending). SIGHUP (for collect) reloads both files;
+ * a bad file keeps the old one and says why. */
 #include <stdlib.h>
 
 #include "cli.h"
 
-#define TICK_MAX_GAP_MS 1000 /* time-driven transitions */
-#define TICK_MIN_GAP_MS 200  /* sample-driven ticks come at most this often */
-#define TICK_AFTER_SAMPLE_MS 20
+#define FULL_TICK_MS 1000       /* every rule on every host: time-driven transitions */
+#define CHANGED_TICK_GAP_MS 50  /* sample-driven ticks (hosts with new samples) at most this often */
+#define CHANGED_TICK_DELAY_MS 20 /* let a burst of one round's samples gather */
 
 static int load_rules(struct engine *e, struct rule_set *rs, struct error *err)
 {
-	char *path = settings_config_path(&e->settings, "rules.conf");
+	char *path = settings_config_beside(&e->settings, "rules.conf");
 	int rc = rules_load_file(rs, path, true, err);
 	free(path);
 	return rc;
@@ -23,34 +24,35 @@ static int load_rules(struct engine *e, struct rule_set *rs, struct error *err)
 
 static int load_notify(struct engine *e, struct notify_config *nc, struct error *err)
 {
-	char *path = settings_config_path(&e->settings, "notify.conf");
+	char *path = settings_config_beside(&e->settings, "notify.conf");
 	int rc = notify_config_load(nc, path, true, err);
 	free(path);
 	return rc;
 }
 
-static void on_alert_tick(struct loop *loop, void *arg);
-
-static void tick_at(struct engine *e, int64_t delay_ms)
+static void after_tick(struct engine *e, int n, struct error *err)
 {
-	if (e->alert_timer)
-		loop_timer_del(e->loop, e->alert_timer);
-	e->alert_timer = loop_timer_add(e->loop, delay_ms, on_alert_tick, e);
-	e->alert_tick_due = loop_now_ms(e->loop) + delay_ms;
+	if (n < 0)
+		log_error("alerts: %s", err->msg);
+	else if (n > 0 && e->sender)
+		notify_sender_kick(e->sender);
 }
 
-static void on_alert_tick(struct loop *loop, void *arg)
+static void on_full_tick(struct loop *loop, void *arg)
 {
 	struct engine *e = arg;
 	struct error err;
-	e->alert_timer = 0;
-	e->alert_last_tick = loop_now_ms(loop);
-	int n = alert_engine_tick(e->alerts, time_wall_ms(), &err);
-	if (n < 0)
-		log_error("alerts: %s", err.msg);
-	else if (n > 0 && e->sender)
-		notify_sender_kick(e->sender);
-	tick_at(e, TICK_MAX_GAP_MS);
+	after_tick(e, alert_engine_tick(e->alerts, time_wall_ms(), &err), &err);
+	e->alert_timer = loop_timer_add(loop, FULL_TICK_MS, on_full_tick, e);
+}
+
+static void on_changed_tick(struct loop *loop, void *arg)
+{
+	struct engine *e = arg;
+	struct error err;
+	e->changed_timer = 0;
+	e->changed_last_ms = loop_now_ms(loop);
+	after_tick(e, alert_engine_tick_changed(e->alerts, time_wall_ms(), &err), &err);
 }
 
 void engine_alerts_sample(struct engine *e, struct host *h, const char *metric, int64_t ts_ms,
@@ -59,12 +61,13 @@ void engine_alerts_sample(struct engine *e, struct host *h, const char *metric, 
 	if (!e->alerts)
 		return;
 	alert_engine_sample(e->alerts, h, metric, ts_ms, value);
+	if (e->changed_timer)
+		return;
 	int64_t now = loop_now_ms(e->loop);
-	int64_t when = e->alert_last_tick + TICK_MIN_GAP_MS;
-	if (when < now + TICK_AFTER_SAMPLE_MS)
-		when = now + TICK_AFTER_SAMPLE_MS;
-	if (when < e->alert_tick_due)
-		tick_at(e, when - now);
+	int64_t when = e->changed_last_ms + CHANGED_TICK_GAP_MS;
+	if (when < now + CHANGED_TICK_DELAY_MS)
+		when = now + CHANGED_TICK_DELAY_MS;
+	e->changed_timer = loop_timer_add(e->loop, when - now, on_changed_tick, e);
 }
 
 int engine_alerts_open(struct engine *e, struct error *err)
@@ -78,7 +81,7 @@ int engine_alerts_open(struct engine *e, struct error *err)
 		return -1;
 	alert_engine_set_notify(e->alerts, e->notify);
 	e->sender = notify_sender_new(e->loop, e->store, e->notify);
-	tick_at(e, TICK_MAX_GAP_MS);
+	e->alert_timer = loop_timer_add(e->loop, FULL_TICK_MS, on_full_tick, e);
 	return 0;
 }
 
@@ -115,6 +118,9 @@ void engine_alerts_close(struct engine *e)
 {
 	if (e->alert_timer)
 		loop_timer_del(e->loop, e->alert_timer);
+	if (e->changed_timer)
+		loop_timer_del(e->loop, e->changed_timer);
+	e->alert_timer = e->changed_timer = 0;
 	notify_sender_free(e->sender);
 	alert_engine_free(e->alerts);
 	if (e->rules) {

@@ -130,6 +130,16 @@ char *settings_config_path(const struct settings *s, const char *name)
 	return xasprintf("%s/%s", s->config_dir, name);
 }
 
+char *settings_config_beside(const struct settings *s, const char *name)
+{
+	const char *slash = s->path ? strrchr(s->path, '/') : NULL;
+	if (!s->path)
+		return settings_config_path(s, name);
+	if (!slash)
+		return xstrdup(name);
+	return xasprintf("%.*s/%s", (int)(slash - s->path), s->path, name);
+}
+
 char *settings_data_path(const struct settings *s, const char *name)
 {
 	return xasprintf("%s/%s", s->data_dir, name);

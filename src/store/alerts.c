@@ -110,7 +110,7 @@ int store_alert_update(struct store *s, const struct store_alert *a, struct erro
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db,
 			       "UPDATE alert SET state=?2, value=?3, summary=?4, fired=?5, resolved=?6,"
-			       " updated=?7, group_key=?8, severity=?9 WHERE id=?1", -1, &st,
+			       " updated=?7, group_key=?8, severity=?9, muted=?10 WHERE id=?1", -1, &st,
 			       NULL) != SQLITE_OK)
 		return store_sqlite_error(s, "updating an alert", err);
 	sqlite3_bind_int64(st, 1, a->id);
@@ -122,6 +122,7 @@ int store_alert_update(struct store *s, const struct store_alert *a, struct erro
 	sqlite3_bind_int64(st, 7, a->updated_ms);
 	bind_text(st, 8, a->group_key ? a->group_key : "");
 	bind_text(st, 9, a->severity);
+	sqlite3_bind_int(st, 10, (int)a->muted);
 	return step_done(s, st, "updating an alert", err);
 }
 
@@ -142,7 +143,7 @@ int store_alert_ack(struct store *s, int64_t id, const char *who, const char *co
 
 #define ALERT_COLUMNS \
 	"id, fingerprint, rule, host, severity, state, labels, summary, runbook, value," \
-	" group_key, started, fired, resolved, updated, acked_by, ack_comment, acked_at"
+	" group_key, started, fired, resolved, updated, acked_by, ack_comment, acked_at, muted"
 
 static void alert_row(sqlite3_stmt *st, struct store_alert *a)
 {
@@ -165,6 +166,7 @@ static void alert_row(sqlite3_stmt *st, struct store_alert *a)
 		.acked_by = text_or_null(st, 15),
 		.ack_comment = text_or_null(st, 16),
 		.acked_ms = sqlite3_column_int64(st, 17),
+		.muted = (unsigned)sqlite3_column_int(st, 18),
 	};
 }
 

@@ -47,7 +47,7 @@ static const char *const migrations[] = {
 	"  host TEXT NOT NULL, severity TEXT NOT NULL, state TEXT NOT NULL, labels TEXT NOT NULL,"
 	"  summary TEXT NOT NULL, runbook TEXT, value REAL, group_key TEXT NOT NULL DEFAULT '',"
 	"  started INTEGER NOT NULL, fired INTEGER, resolved INTEGER, updated INTEGER NOT NULL,"
-	"  acked_by TEXT, acked_at INTEGER, ack_comment TEXT);"
+	"  acked_by TEXT, acked_at INTEGER, ack_comment TEXT, muted INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX alert_open ON alert(state) WHERE state != 'resolved';"
 	"CREATE INDEX alert_started ON alert(started);"
 	"CREATE INDEX alert_fingerprint ON alert(fingerprint, started);"

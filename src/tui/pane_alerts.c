@@ -540,8 +540,10 @@ static void silence_answer(struct tui *t, const char *answer)
 		if (id < 0)
 			tui_message(t, true, "silence: %s", err.msg);
 		else
-			tui_message(t, false, "silence %lld added: %s for %s (alerts show it within a "
-				    "minute)", (long long)id, matchers, dur);
+			tui_message(t, false, "silence %lld added: %s for %s", (long long)id,
+				    matchers, dur);
+		if (id >= 0 && t->ctx.alerts)
+			alert_engine_refresh(t->ctx.alerts); /* shown muted at the next tick */
 	}
 	free(matchers);
 }

@@ -467,6 +467,59 @@ static void test_silence_and_maintenance(void **state)
 	world_close(&w);
 }
 
+/* An alert that drops out of its group because it is muted now is not
+ * announced as resolved: it is not over. The store says why it is muted. */
+static void test_muted_is_not_resolved(void **state)
+{
+	(void)state;
+	struct world w;
+	struct error err;
+	world_open(&w, "[cpu_high]\nexpr = cpu.util > 80\nseverity = warning\n",
+		   NOTIFY_ONE "[policy all]\ngroup_by = rule, host\ngroup_wait = 0s\n"
+			      "group_interval = 1s\nstep = chat\n");
+	run(&w, 2 * SEC, "mc-1");
+	struct sent s;
+	outbox(&w, &s);
+	assert_int_equal(s.n, 1);
+	struct store *other;
+	if (store_open(&other, path, NULL, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(alert_silence_add(other, "host=mc-1", w.now, w.now + 10 * MIN, "bob", NULL,
+				      w.now, &err) > 0);
+	store_close(other);
+	run(&w, 5 * SEC, "mc-1");
+	outbox(&w, &s);
+	assert_int_equal(s.n, 1);
+	const struct alert_info *a = find_alert(&w, "cpu_high", "mc-1");
+	assert_non_null(a);
+	assert_int_equal(a->muted, ALERT_MUTE_SILENCED);
+	world_close(&w);
+}
+
+/* A sample-driven tick evaluates only the hosts that sent samples; the
+ * full tick also moves the quiet ones (here: pending past its `for`). */
+static void test_tick_changed(void **state)
+{
+	(void)state;
+	struct world w;
+	struct error err;
+	world_open(&w, "[cpu_high]\nexpr = cpu.util > 80\nfor = 5s\nseverity = warning\n",
+		   NOTIFY_ONE);
+	run(&w, 1 * SEC, "mc-1,mc-2");
+	assert_int_equal(find_alert(&w, "cpu_high", "mc-2")->state, ALERT_PENDING);
+	w.now += 10 * SEC;
+	sample(&w, "mc-1", "cpu.util", 95);
+	assert_true(alert_engine_tick_changed(w.ae, w.now, &err) >= 0);
+	assert_int_equal(find_alert(&w, "cpu_high", "mc-1")->state, ALERT_FIRING);
+	assert_int_equal(find_alert(&w, "cpu_high", "mc-2")->state, ALERT_PENDING);
+	/* Nothing new since: a changed-tick evaluates nobody. */
+	assert_true(alert_engine_tick_changed(w.ae, w.now, &err) >= 0);
+	assert_int_equal(find_alert(&w, "cpu_high", "mc-2")->state, ALERT_PENDING);
+	tick(&w);
+	assert_int_equal(find_alert(&w, "cpu_high", "mc-2")->state, ALERT_FIRING);
+	world_close(&w);
+}
+
 /* Resolution reaches only receivers with send_resolved. */
 static void test_send_resolved(void **state)
 {
@@ -547,6 +600,8 @@ int main(void)
 		cmocka_unit_test(test_escalation_and_ack),
 		cmocka_unit_test(test_inhibition),
 		cmocka_unit_test(test_silence_and_maintenance),
+		cmocka_unit_test(test_muted_is_not_resolved),
+		cmocka_unit_test(test_tick_changed),
 		cmocka_unit_test(test_send_resolved),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_scope),
