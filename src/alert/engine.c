@@ -77,6 +77,22 @@ int engine_tx(struct alert_engine *ae, struct error *err)
 	return 0;
 }
 
+static void view_build(struct alert_engine *ae);
+
+/* After a failed write the store holds the last committed state and memory
+ * may be ahead of it (ids of rows rolled back, groups that think they
+ * notified): forget what memory holds and read the store again at the next
+ * tick, as a restart does. */
+static void engine_resync(struct alert_engine *ae)
+{
+	for (size_t i = 0; i < ae->nslots; i++) {
+		for (size_t h = 0; h < ae->fleet->nhosts; h++)
+			inst_clear(&ae->slots[i].inst[h]);
+	}
+	groups_free(ae);
+	ae->loaded = false;
+}
+
 static struct rule_slot *slot_find(struct alert_engine *ae, const char *rule)
 {
 	for (size_t i = 0; i < ae->nslots; i++) {
@@ -322,21 +338,36 @@ int alert_engine_set_rules(struct alert_engine *ae, const struct rule_set *rs,
 	/* Open alerts of rules that went: resolve them in the store. */
 	if (had_rules && ae->store) {
 		int64_t now = time_wall_ms();
-		for (size_t i = 0; i < old_n; i++) {
-			for (size_t h = 0; h < nhosts; h++) {
+		struct error werr;
+		int wrc = 0;
+		for (size_t i = 0; i < old_n && wrc == 0; i++) {
+			for (size_t h = 0; h < nhosts && wrc == 0; h++) {
 				struct alert_inst *a = &old_slots[i].inst[h];
 				if (a->state == ALERT_INACTIVE || !a->id)
 					continue;
 				a->state = ALERT_INACTIVE;
-				struct error werr;
-				if (inst_store(ae, old_slots[i].rule, &ae->fleet->hosts[h], a,
-					       "resolved", now, &werr) < 0)
-					log_warn("alerts: %s", werr.msg);
+				wrc = inst_store(ae, old_slots[i].rule, &ae->fleet->hosts[h], a,
+						 "resolved", now, &werr);
 			}
+		}
+		/* Committed now: the loop runs before the next tick, and the
+		 * history's other writers (samples, the sender) must not land
+		 * in (or BEGIN inside) this transaction. */
+		if (ae->in_tx) {
+			ae->in_tx = false;
+			if (wrc < 0)
+				store_tx_rollback(ae->store);
+			else
+				wrc = store_tx_commit(ae->store, &werr);
+		}
+		if (wrc < 0) {
+			log_warn("alerts: %s", werr.msg);
+			engine_resync(ae); /* the next tick resolves them from the store */
 		}
 	}
 	/* The old rules' names are only read above: the caller frees them. */
 	slots_free(old_slots, old_n, nhosts);
+	view_build(ae); /* the view pointed into the old rules and slots */
 	return 0;
 }
 
@@ -548,6 +579,8 @@ static int tick(struct alert_engine *ae, int64_t now_ms, bool all, struct error 
 		else if (store_tx_commit(ae->store, err) < 0)
 			rc = -1;
 	}
+	if (rc < 0 && ae->store)
+		engine_resync(ae);
 	view_build(ae);
 	return rc < 0 ? -1 : ae->queued;
 }

@@ -6,9 +6,10 @@
  * since the group began, unless every alert of it is acknowledged. When
  * the last alert resolves, receivers with send_resolved hear so and the
  * group ends. A notification is one outbox row a receiver, keyed by the
- * group and its sequence number, written in the tick's transaction with
- * the group's new state, so a crash before the commit makes the same rows
- * with the same keys again. */
+ * group, when it began and its sequence number, written in the tick's
+ * transaction with the group's new state, so a crash before the commit
+ * makes the same rows with the same keys again (but for a group's first
+ * notification: nothing of that group was committed, so nothing was sent). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,8 +387,11 @@ static int send_steps(struct alert_engine *ae, struct group_state *g, struct not
 			done[ndone++] = (char *)name;
 			free(n->key);
 			free(n->receiver);
-			n->key = xasprintf("fo-%016llx-%lld-%s", (unsigned long long)gh,
-					   (long long)g->seq, name);
+			/* created_ms tells a group's incidents apart: seq starts
+			 * over when a group ends, and the outbox ignores a key it
+			 * already holds. */
+			n->key = xasprintf("fo-%016llx-%lld-%lld-%s", (unsigned long long)gh,
+					   (long long)g->created_ms, (long long)g->seq, name);
 			n->receiver = xstrdup(name);
 			n->step = (int)s;
 			char *json = notification_to_json(n);
@@ -411,13 +415,14 @@ static int send_steps(struct alert_engine *ae, struct group_state *g, struct not
 static int group_save(struct alert_engine *ae, struct group_state *g, const char *digest,
 		      int64_t now_ms, struct error *err)
 {
+	char *d = xstrdup(digest); /* digest may be g->last_digest itself */
 	free(g->last_digest);
-	g->last_digest = xstrdup(digest);
+	g->last_digest = d;
 	g->last_notified_ms = now_ms;
 	g->notified = true;
 	struct store_group sg = { .key = g->key, .policy = g->policy_name,
 				  .first_fired_ms = g->created_ms,
-				  .last_notified_ms = now_ms, .last_digest = digest,
+				  .last_notified_ms = now_ms, .last_digest = d,
 				  .step = g->step, .seq = g->seq };
 	return store_group_put(ae->store, &sg, err);
 }
@@ -476,9 +481,21 @@ static int group_flush(struct alert_engine *ae, struct group_state *g, int64_t n
 		if (rc == 0)
 			rc = send_steps(ae, g, &n, reached, due, false, now_ms, err);
 		g->step = (int)due;
-		if (rc == 0 && changed && now_ms - g->last_notified_ms >= p->group_interval_ms)
-			rc = send_steps(ae, g, &n, 0, reached, false, now_ms, err);
 		notification_free(&n);
+		if (rc == 0 && changed && reached > 0) {
+			if (now_ms - g->last_notified_ms >= p->group_interval_ms) {
+				rc = notification_build(ae, g, &n, now_ms, err);
+				if (rc == 0)
+					rc = send_steps(ae, g, &n, 0, reached, false, now_ms, err);
+				notification_free(&n);
+			} else {
+				/* Too soon for those told before: they hear of the
+				 * change at the group_interval, through the change
+				 * branch, so the old digest and time stay. */
+				free(digest);
+				return group_save(ae, g, g->last_digest, g->last_notified_ms, err);
+			}
+		}
 	} else if (changed && now_ms - g->last_notified_ms >= p->group_interval_ms) {
 		bool grew = false;
 		for (size_t i = 0; i < g->nmembers && !grew; i++) {

@@ -109,6 +109,10 @@ int64_t notify_retry_after_ms(long status, const char *header, const char *body,
 	int64_t w = header ? header_wait(header, now_ms) : -1;
 	if (w < 0 && body && body_len)
 		w = body_wait(body, body_len);
+	/* "Retry after 0" from a broken or hostile endpoint must not become a
+	 * tight resend loop. */
+	if (w >= 0 && w < NOTIFY_RETRY_AFTER_MIN_MS)
+		w = NOTIFY_RETRY_AFTER_MIN_MS;
 	return w;
 }
 

@@ -217,7 +217,7 @@ void notify_cmd_stop(struct xfer *x)
 		/* Unconfirmed: it goes again at the next start; this one must
 		 * not deliver it as well behind our back. */
 		kill(-x->pid, SIGKILL);
-		waitpid(x->pid, NULL, WNOHANG);
+		waitpid(x->pid, NULL, 0); /* SIGKILL: it cannot linger */
 		x->pid = 0;
 	}
 	close_fd(x, &x->in_fd);

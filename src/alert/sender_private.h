@@ -15,6 +15,7 @@
 #include "fleetop/core.h"
 
 #define NOTIFY_BACKOFF_MIN_MS 1000LL
+#define NOTIFY_RETRY_AFTER_MIN_MS 250LL /* floor on a wait the server asks for */
 #define NOTIFY_BACKOFF_MAX_MS (5 * 60 * 1000LL)
 /* A Retry-After further away than this is taken as this. */
 #define NOTIFY_RETRY_AFTER_MAX_MS (60 * 60 * 1000LL)

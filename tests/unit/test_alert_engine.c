@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "fleetop/alert.h"
 
 #define SEC 1000LL
@@ -376,6 +378,32 @@ static void test_escalation_and_ack(void **state)
 	world_close(&w);
 }
 
+/* A change that comes with an escalation step, too soon after the last
+ * notification for the receivers told before: they hear it at the
+ * group_interval rather than never. */
+static void test_escalation_with_change(void **state)
+{
+	(void)state;
+	struct world w;
+	world_open(&w, "[cpu_high]\nexpr = cpu.util > 80\nseverity = critical\n",
+		   NOTIFY_ONE "[policy oncall]\ngroup_wait = 0s\ngroup_interval = 5m\n"
+			      "repeat_interval = 4h\nstep = chat\nstep = 4m mail\n");
+	run(&w, 2 * MIN, "mc-1");
+	run(&w, 3 * MIN, "mc-1,mc-2"); /* mc-2 joins at 2m; mail comes due at 4m */
+	struct sent s;
+	outbox(&w, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.receiver[1], "mail");
+	assert_int_equal(s.nalerts[1], 2);
+	run(&w, 2 * MIN, "mc-1,mc-2"); /* 5m after the first: chat hears of mc-2 */
+	outbox(&w, &s);
+	int chat2 = 0;
+	for (int i = 0; i < s.n; i++)
+		chat2 += strcmp(s.receiver[i], "chat") == 0 && s.nalerts[i] == 2;
+	assert_int_equal(chat2, 1);
+	world_close(&w);
+}
+
 /* A host that is down mutes its other alerts (the default inhibition);
  * a datacenter-level alert mutes the alerts of its datacenter's hosts. */
 static void test_inhibition(void **state)
@@ -591,6 +619,111 @@ static void test_scope(void **state)
 	world_close(&w);
 }
 
+/* The same group firing again after it resolved is a new incident: it
+ * notifies again, under keys of its own (a key the first incident used
+ * would be ignored by the outbox). */
+static void test_second_incident(void **state)
+{
+	(void)state;
+	struct world w;
+	world_open(&w, "[cpu_high]\nexpr = cpu.util > 80\nseverity = warning\n",
+		   NOTIFY_ONE "[policy all]\ngroup_wait = 0s\ngroup_interval = 1s\nstep = chat\n");
+	run(&w, 2 * SEC, "mc-1");
+	run(&w, 2 * SEC, NULL);
+	struct sent s;
+	outbox(&w, &s);
+	assert_int_equal(s.n, 2);
+	run(&w, 2 * SEC, "mc-1");
+	outbox(&w, &s);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.status[2], "firing");
+	/* And after a restart too. */
+	run(&w, 2 * SEC, NULL);
+	world_restart(&w);
+	run(&w, 2 * SEC, "mc-1");
+	outbox(&w, &s);
+	assert_int_equal(s.n, 5);
+	assert_string_equal(s.status[4], "firing");
+	world_close(&w);
+}
+
+/* A reload that drops a rule resolves its open alerts and commits at once:
+ * the history's other writers (a sample flush) run before the next tick,
+ * and the view no longer points into the rules the caller freed. */
+static void test_reload_drops_rule(void **state)
+{
+	(void)state;
+	struct world w;
+	struct error err;
+	world_open(&w, "[cpu_high]\nexpr = cpu.util > 80\nseverity = warning\n"
+		       "[ram_high]\nexpr = mem.used_pct > 90\nseverity = warning\n",
+		   NOTIFY_ONE "[policy all]\ngroup_wait = 0s\nstep = chat\n");
+	run(&w, 2 * SEC, "mc-1");
+	assert_non_null(find_alert(&w, "cpu_high", "mc-1"));
+	struct rule_set rs = { 0 };
+	if (rules_load_string(&rs, "[ram_high]\nexpr = mem.used_pct > 90\n", "rules.conf", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(alert_engine_set_rules(w.ae, &rs, &err), 0);
+	rules_free(&w.rules);
+	w.rules = rs;
+	const struct alert_info *v;
+	size_t n = alert_engine_alerts(w.ae, &v);
+	for (size_t i = 0; i < n; i++)
+		assert_string_not_equal(v[i].rule, "cpu_high"); /* no freed name read */
+	int64_t series = store_series(w.store, "mc-1", "cpu.util", &err);
+	assert_true(series > 0);
+	assert_int_equal(store_add(w.store, series, w.now, 1, &err), 0);
+	if (store_flush(w.store, &err) < 0)
+		fail_msg("flush after a reload: %s", err.msg);
+	world_close(&w);
+}
+
+static int fail_outbox(const char *sql)
+{
+	sqlite3 *db;
+	int rc = sqlite3_open(path, &db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+static void count_open(void *arg, const struct store_alert *a)
+{
+	int64_t *ids = arg;
+	ids[ids[0] < 7 ? ++ids[0] : 0] = a->id;
+}
+
+/* A tick whose transaction fails leaves no trace in memory either: the
+ * next one writes the alert and its notification again, under the id the
+ * store has. */
+static void test_failed_tick(void **state)
+{
+	(void)state;
+	struct world w;
+	struct error err;
+	world_open(&w, "[cpu_high]\nexpr = cpu.util > 80\nseverity = warning\n",
+		   NOTIFY_ONE "[policy all]\ngroup_wait = 0s\ngroup_interval = 1s\nstep = chat\n");
+	assert_int_equal(fail_outbox("CREATE TRIGGER nope BEFORE INSERT ON outbox "
+				     "BEGIN SELECT RAISE(ABORT, 'disk full'); END"), SQLITE_OK);
+	w.now += SEC;
+	sample(&w, "mc-1", "cpu.util", 95);
+	assert_int_equal(alert_engine_tick(w.ae, w.now, &err), -1);
+	assert_int_equal(fail_outbox("DROP TRIGGER nope"), SQLITE_OK);
+	run(&w, 2 * SEC, "mc-1");
+	struct sent s;
+	outbox(&w, &s);
+	assert_int_equal(s.n, 1);
+	int64_t ids[8] = { 0 };
+	if (store_alerts(w.store, true, 0, 0, count_open, ids, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ids[0], 1);
+	const struct alert_info *a = find_alert(&w, "cpu_high", "mc-1");
+	assert_non_null(a);
+	assert_int_equal(a->id, ids[1]);
+	world_close(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_clear_condition),
 		cmocka_unit_test(test_grouping),
 		cmocka_unit_test(test_escalation_and_ack),
+		cmocka_unit_test(test_escalation_with_change),
 		cmocka_unit_test(test_inhibition),
 		cmocka_unit_test(test_silence_and_maintenance),
 		cmocka_unit_test(test_muted_is_not_resolved),
@@ -605,6 +739,9 @@ int main(void)
 		cmocka_unit_test(test_send_resolved),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_scope),
+		cmocka_unit_test(test_second_incident),
+		cmocka_unit_test(test_reload_drops_rule),
+		cmocka_unit_test(test_failed_tick),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

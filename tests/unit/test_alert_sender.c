@@ -60,7 +60,8 @@ static void test_retry_after_seconds(void **state)
 	(void)state;
 	assert_int_equal(notify_retry_after_ms(429, "5", NULL, 0, NOW), 5000);
 	assert_int_equal(notify_retry_after_ms(503, " 120 ", NULL, 0, NOW), 120000);
-	assert_int_equal(notify_retry_after_ms(429, "0", NULL, 0, NOW), 0);
+	/* "At once" still waits a little: no tight loop against a broken endpoint. */
+	assert_int_equal(notify_retry_after_ms(429, "0", NULL, 0, NOW), 250);
 	assert_int_equal(notify_retry_after_ms(429, "1.5", NULL, 0, NOW), 1500);
 	/* Capped at an hour. */
 	assert_int_equal(notify_retry_after_ms(429, "86400", NULL, 0, NOW),
@@ -88,9 +89,9 @@ static void test_retry_after_date(void **state)
 					       NOW), 30000);
 	assert_int_equal(notify_retry_after_ms(503, "Tue Nov 14 22:13:50 2023", NULL, 0, NOW),
 			 30000);
-	/* In the past: at once. */
+	/* In the past: as soon as allowed. */
 	assert_int_equal(notify_retry_after_ms(429, "Tue, 14 Nov 2023 20:00:00 GMT", NULL, 0, NOW),
-			 0);
+			 250);
 	/* Far away: capped. */
 	assert_int_equal(notify_retry_after_ms(429, "Fri, 01 Jan 2038 00:00:00 GMT", NULL, 0, NOW),
 			 NOTIFY_RETRY_AFTER_MAX_MS);
