@@ -19,8 +19,11 @@ cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-echo "== tests: gcc build"
-(cd build && ctest --output-on-failure -j"$jobs") || status=1
-echo "== tests: ASan + UBSan build, with fuzzing"
+# The optimised build runs the unit tests and the quick, broad integration
+# tests ("# ctest: smoke"); the ASan build runs everything, so every
+# integration test drives a binary that checks its memory as it goes.
+echo "== tests: gcc build (unit and smoke)"
+(cd build && ctest --output-on-failure -j"$jobs" -L 'unit|smoke') || status=1
+echo "== tests: ASan + UBSan build, every test, with fuzzing"
 (cd build-asan && ctest --output-on-failure -j"$jobs") || status=1
 exit $status

@@ -142,7 +142,8 @@ char *notif_subject(const struct notification *n)
 char *notif_ack_hint(const struct notification *n)
 {
 	const struct notify_alert *a = notif_ack_alert(n);
-	return a ? xasprintf("fleetop alerts ack %lld", (long long)a->id) : NULL;
+	/* A test notification's alert (id 0) has nothing to acknowledge. */
+	return a && a->id > 0 ? xasprintf("fleetop alerts ack %lld", (long long)a->id) : NULL;
 }
 
 void fmt_rfc3339(int64_t ms, char *out, size_t size)

@@ -70,7 +70,7 @@ static void alert_text(struct buf *b, const struct notify_alert *a)
 	buf_puts(b, "\n");
 	if (a->acked_by)
 		buf_printf(b, "    acknowledged by %s\n", a->acked_by);
-	else if (!alert_is_resolved(a))
+	else if (!alert_is_resolved(a) && a->id > 0)
 		buf_printf(b, "    ack: fleetop alerts ack %lld\n", (long long)a->id);
 	if (a->runbook && *a->runbook)
 		buf_printf(b, "    runbook: %s\n", a->runbook);

@@ -4,11 +4,19 @@
 # and maintenance windows (and that the running engine sees them), history
 # and the audit trail, rules --check with file:line, a SIGHUP reload that
 # keeps the old rules when the new file is bad, and usage errors.
+# ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
-port=$((12000 + RANDOM % 8000))
-"$FLEETOP" sim --hosts 4 --dir "$T/sim" --port "$port" --flap-every 0 > "$T/sim.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 300); do grep -q "fleetop sim" "$T/sim.log" 2>/dev/null && break; sleep 0.1; done
+# A port that is taken makes the simulator exit: try another.
+for attempt in 1 2 3 4 5; do
+	port=$((12000 + RANDOM % 8000))
+	"$FLEETOP" sim --hosts 4 --dir "$T/sim" --port "$port" --flap-every 0 > "$T/sim.log" 2>&1 &
+	simpid=$!
+	for _ in $(seq 300); do grep -q "fleetop sim" "$T/sim.log" 2>/dev/null && break; sleep 0.1; done
+	grep -q "hosts on" "$T/sim.log" && break
+	cat "$T/sim.log"
+	wait "$simpid" || true
+done
+PIDS+=($simpid)
 export FLEETOP_HOME=$T/sim
 hosts=($(sed -n 's/^\([a-z0-9-]*\) .*/\1/p' "$FLEETOP_HOME/fleet.conf"))
 h1=${hosts[0]} h2=${hosts[1]}
@@ -41,6 +49,8 @@ for _ in $(seq 100); do
 	python3 -c 'import json,sys; sys.exit(len(json.load(open(sys.argv[1]))["alerts"]) < 2)' "$T/out" 2>/dev/null && break
 	sleep 0.2
 done
+python3 -c 'import json,sys; sys.exit(len(json.load(open(sys.argv[1]))["alerts"]) < 2)' "$T/out" ||
+	{ cat "$T/sim.log"; tail -20 "$T/collect.log"; }
 check "two alerts fire" python3 - "$T/out" "$h1" "$h2" <<'PY'
 import json, sys
 a = json.load(open(sys.argv[1]))["alerts"]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad input at the command line and in config files: a one-line error that
 # names the file and line, exit code 2, never a crash.
+# ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
 export FLEETOP_HOME=$T/home
 mkdir -p "$FLEETOP_HOME"

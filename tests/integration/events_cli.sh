@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # fleetop events: reads the history file only (no inventory, no SSH); the
 # table, --json, --since, --host, --limit, an empty history and bad options.
+# ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
 export FLEETOP_HOME=$T/home
 mkdir -p "$FLEETOP_HOME"

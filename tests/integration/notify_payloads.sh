@@ -6,6 +6,7 @@
 # request is checked against the service's documented shape
 # (lib/check_payloads.py), and no secret shows up anywhere but where the
 # service expects it: not in fleetop's output, --json, the database or logs.
+# ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/notify.sh"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The simulated fleet through the real client path: status over 200 hosts,
 # plausible metrics, history stored, and the demo.
+# ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
 # Below the ephemeral range (32768+), game ports (+8000) included.
 port=$(( 12000 + RANDOM % 8000 ))

@@ -3,6 +3,7 @@
 # them: HostName, Port, User, IdentityFile, UserKnownHostsFile, and a proxy
 # (ProxyCommand; libssh runs ProxyJump through the same path). fleetop.conf
 # names only the ssh_config here.
+# ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
 start_sshd
 me=$(id -un)

@@ -2,6 +2,7 @@
 # The console driven for real in tmux on the simulated fleet: rows appear
 # and update, / narrows, Enter opens graphs, resize to 80x24 and back, a
 # theme switch, ? help lists the keys, q gives the terminal back.
+# ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
 export LC_ALL=C.UTF-8
 command -v tmux >/dev/null || { fail "tmux is not installed"; finish; }

@@ -141,7 +141,8 @@ static int sim_ssh(int host, const char *cmd, struct buf *out, struct buf *err)
 static int free_ports(int n)
 {
 	for (int attempt = 0; attempt < 50; attempt++) {
-		int base = 20000 + (int)((unsigned)(getpid() * 7919 + attempt * 104729) % 40000u);
+		/* Below 57000: the sim's game ports are 8000 above its SSH ports. */
+		int base = 20000 + (int)((unsigned)(getpid() * 7919 + attempt * 104729) % 30000u);
 		bool ok = base + n < 65000;
 		for (int i = 0; ok && i < n; i++) {
 			struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(base + i)) };
