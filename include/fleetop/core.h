@@ -42,6 +42,8 @@ void buf_free(struct buf *b);
 /* Strings. */
 char *str_trim(char *s);                         /* in place, returns start */
 bool str_starts_with(const char *s, const char *prefix);
+/* Not empty, and no space or control character in it (a path, a URL, a token). */
+bool str_is_word(const char *s);
 size_t str_copy(char *dst, const char *src, size_t size); /* strlcpy */
 /* "90", "90s", "500ms", "5m", "2h", "7d", "1w" -> milliseconds; -1 on error. */
 int parse_duration_ms(const char *s, int64_t *out_ms);

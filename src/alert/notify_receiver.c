@@ -118,16 +118,6 @@ static int read_value(const struct conf_ctx *c, const struct conf_section *s,
 	return 0;
 }
 
-static bool printable_word(const char *v)
-{
-	if (*v == '\0')
-		return false;
-	for (; *v; v++)
-		if ((unsigned char)*v <= ' ' || *v == 0x7f)
-			return false;
-	return true;
-}
-
 static int set_url(const struct conf_ctx *c, const struct conf_section *s,
 		   const struct type_info *ti, struct notify_receiver *r, struct error *err)
 {
@@ -149,7 +139,7 @@ static int set_url(const struct conf_ctx *c, const struct conf_section *s,
 	if (scheme == 0 || r->url[scheme] == '\0')
 		return conf_fail(c, s, kv->line, err, "%s%s must start with %s or %s", kv->key,
 				 from, a, b);
-	if (!printable_word(r->url))
+	if (!str_is_word(r->url))
 		return conf_fail(c, s, kv->line, err, "%s%s holds a space or control character",
 				 kv->key, from);
 	if (ti->url_is_secret && !strcmp(kv->key, "url") && c->others_can_read &&
@@ -173,7 +163,7 @@ static int set_secret(const struct conf_ctx *c, const struct conf_section *s,
 				 "secret_file or secret_env, or chmod 600 %s", c->name);
 	if (read_value(c, s, kv, &r->secret, err) < 0)
 		return -1;
-	if (!strcmp(kv->key, "secret") && (*r->secret == '\0' || !printable_word(r->secret)))
+	if (!strcmp(kv->key, "secret") && (*r->secret == '\0' || !str_is_word(r->secret)))
 		return conf_fail(c, s, kv->line, err, "secret is empty or holds a space");
 	return 0;
 }
@@ -182,7 +172,7 @@ static int set_secret(const struct conf_ctx *c, const struct conf_section *s,
 static bool email_ok(const char *v)
 {
 	const char *at = strrchr(v, '@');
-	if (!at || at == v || at[1] == '\0' || !printable_word(v))
+	if (!at || at == v || at[1] == '\0' || !str_is_word(v))
 		return false;
 	return strpbrk(v, "<>,;\"()[]\\") == NULL;
 }
@@ -193,7 +183,7 @@ static int set_addresses(const struct conf_ctx *c, const struct conf_section *s,
 	const struct conf_kv *from = conf_get(s, "from"), *to = conf_get(s, "to");
 	bool email = r->type == RECV_EMAIL;
 	if (from) {
-		if (email ? !email_ok(from->value) : !printable_word(from->value))
+		if (email ? !email_ok(from->value) : !str_is_word(from->value))
 			return conf_fail(c, s, from->line, err, "from '%.80s' is not %s", from->value,
 					 email ? "an address like fleetop@example.com"
 					       : "a number like +15550000");
@@ -204,7 +194,7 @@ static int set_addresses(const struct conf_ctx *c, const struct conf_section *s,
 	if (conf_list(c, s, to, &r->to, &r->nto, err) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nto; i++) {
-		if (email ? !email_ok(r->to[i]) : !printable_word(r->to[i]))
+		if (email ? !email_ok(r->to[i]) : !str_is_word(r->to[i]))
 			return conf_fail(c, s, to->line, err, "to: '%.80s' is not %s", r->to[i],
 					 email ? "an address like oncall@example.com"
 					       : "a number like +15551111");
@@ -220,7 +210,7 @@ static int set_misc(const struct conf_ctx *c, const struct conf_section *s,
 {
 	const struct conf_kv *kv;
 	if ((kv = conf_get(s, "user"))) {
-		if (!printable_word(kv->value))
+		if (!str_is_word(kv->value))
 			return conf_fail(c, s, kv->line, err, "user is empty or holds a space");
 		if (strchr(kv->value, ':'))
 			return conf_fail(c, s, kv->line, err, "user must not hold ':'");
@@ -228,7 +218,7 @@ static int set_misc(const struct conf_ctx *c, const struct conf_section *s,
 	}
 	if ((kv = conf_get(s, "project"))) {
 		const char *v = kv->value;
-		bool ok = printable_word(v);
+		bool ok = str_is_word(v);
 		if (r->type == RECV_GITHUB) {
 			const char *slash = strchr(v, '/');
 			ok = ok && slash && slash != v && slash[1] && !strchr(slash + 1, '/');

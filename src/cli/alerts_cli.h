@@ -10,7 +10,6 @@
 int alerts_open(const struct common_opts *o, struct settings *s, struct store **st);
 void alerts_close(struct settings *s, struct store *st);
 const char *alerts_age(int64_t since_ms, int64_t now_ms, char *out, size_t size);
-const char *alerts_time(int64_t ms, char *out, size_t size);
 void alerts_json_add(cJSON *arr, const struct store_alert *a, const char *muted);
 
 /* cmd_alerts_act.c */

@@ -10,7 +10,6 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alerts_cli.h"
 
@@ -50,19 +49,6 @@ const char *alerts_age(int64_t since_ms, int64_t now_ms, char *out, size_t size)
 		snprintf(out, size, "%lldh%02lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
 	else
 		snprintf(out, size, "%lldd%02lldh", (long long)(s / 86400), (long long)(s / 3600 % 24));
-	return out;
-}
-
-const char *alerts_time(int64_t ms, char *out, size_t size)
-{
-	if (ms <= 0) {
-		snprintf(out, size, "-");
-		return out;
-	}
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&sec, &tm);
-	strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
 	return out;
 }
 
@@ -237,10 +223,7 @@ static void list_row(void *arg, const struct store_alert *a)
 
 static int print_json(cJSON *root)
 {
-	char *text = cJSON_Print(root);
-	puts(text);
-	cJSON_free(text);
-	cJSON_Delete(root);
+	cli_json_print(root);
 	return EXIT_OK;
 }
 

@@ -114,7 +114,7 @@ static void history_row(void *arg, const struct store_alert *a)
 	if (strcmp(state, "resolved") == 0 && !a->fired_ms)
 		state = "cleared"; /* pending that never fired */
 	printf("%-6lld %-19s %-8s %-8s %-16s %-18s %-7s %s", (long long)a->id,
-	       alerts_time(a->started_ms, started, sizeof started), state, a->severity, a->host,
+	       cli_local_time(a->started_ms, started, sizeof started), state, a->severity, a->host,
 	       a->rule, dur, a->summary);
 	if (a->acked_by)
 		printf("  [acked by %s]", a->acked_by);
@@ -154,7 +154,7 @@ static void log_row(void *arg, const struct store_alert_log *l)
 	char id[24] = "-";
 	if (l->alert_id)
 		snprintf(id, sizeof id, "%lld", (long long)l->alert_id);
-	printf("%-19s %-6s %-14s %-16s %-18s %s%s%s\n", alerts_time(l->ts_ms, t, sizeof t), id,
+	printf("%-19s %-6s %-14s %-16s %-18s %s%s%s\n", cli_local_time(l->ts_ms, t, sizeof t), id,
 	       l->what, l->host ? l->host : "-", l->rule ? l->rule : "-",
 	       l->who ? l->who : "", l->who && l->detail ? ": " : "", l->detail ? l->detail : "");
 }
@@ -206,10 +206,7 @@ int alerts_history(int argc, char **argv)
 		return cli_usage_error("%s", err.msg);
 	}
 	if (root) {
-		char *text = cJSON_Print(root);
-		puts(text);
-		cJSON_free(text);
-		cJSON_Delete(root);
+		cli_json_print(root);
 	} else if (!out.n) {
 		printf("no alerts in that period\n");
 	}
@@ -368,10 +365,7 @@ static int mute_list(struct common_opts *o, enum store_mute_kind kind)
 		return cli_usage_error("%s", err.msg);
 	}
 	if (root) {
-		char *text = cJSON_Print(root);
-		puts(text);
-		cJSON_free(text);
-		cJSON_Delete(root);
+		cli_json_print(root);
 	} else if (!out.n) {
 		printf("no %s\n", kind == STORE_SILENCE ? "active silences" : "maintenance windows");
 	}
@@ -426,7 +420,7 @@ int alerts_silence(int argc, char **argv)
 		return cli_usage_error("silence: %s", err.msg);
 	char d[24];
 	printf("silence %lld until %s\n", (long long)id,
-	       alerts_time(now + m.in_ms + m.for_ms, d, sizeof d));
+	       cli_local_time(now + m.in_ms + m.for_ms, d, sizeof d));
 	return EXIT_OK;
 }
 
@@ -531,7 +525,7 @@ int alerts_maintenance(int argc, char **argv)
 		return cli_usage_error("maintenance: %s", err.msg);
 	char d[24];
 	printf("maintenance %lld until %s\n", (long long)id,
-	       alerts_time(now + m.in_ms + m.for_ms, d, sizeof d));
+	       cli_local_time(now + m.in_ms + m.for_ms, d, sizeof d));
 	return EXIT_OK;
 }
 
@@ -604,10 +598,7 @@ int alerts_rules(int argc, char **argv)
 	}
 	rules_free(&rs);
 	if (root) {
-		char *text = cJSON_Print(root);
-		puts(text);
-		cJSON_free(text);
-		cJSON_Delete(root);
+		cli_json_print(root);
 	}
 	return EXIT_OK;
 }

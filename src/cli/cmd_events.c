@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "options.h"
 
@@ -33,10 +32,7 @@ static void print_event(void *arg, const struct store_event *ev)
 		cJSON_AddItemToArray(out->arr, e);
 	} else {
 		char t[32];
-		time_t sec = (time_t)(ev->ts_ms / 1000);
-		struct tm tm;
-		localtime_r(&sec, &tm);
-		strftime(t, sizeof t, "%Y-%m-%d %H:%M:%S", &tm);
+		cli_local_time(ev->ts_ms, t, sizeof t);
 		if (out->n == 0)
 			printf("%-19s  %-16s %-8s %-20s %s\n", "TIME", "HOST", "SEVERITY", "KIND",
 			       "MESSAGE");
@@ -123,10 +119,7 @@ static int events_run(int argc, char **argv)
 		return cli_usage_error("%s", err.msg);
 	}
 	if (root) {
-		char *text = cJSON_Print(root);
-		puts(text);
-		cJSON_free(text);
-		cJSON_Delete(root);
+		cli_json_print(root);
 	} else if (out.n == 0) {
 		fprintf(stderr, "fleetop: no events%s%s in that period\n", host ? " of " : "",
 			host ? host : "");

@@ -6,15 +6,6 @@
 
 #include "options.h"
 
-static const char *stamp(int64_t ms, char *out, size_t size)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
-	return out;
-}
-
 static int history_run(int argc, char **argv)
 {
 	struct common_opts o = { 0 };
@@ -119,22 +110,19 @@ static int history_run(int argc, char **argv)
 			cJSON_AddNumberToObject(p, "max", pts[i].max);
 			cJSON_AddItemToArray(arr, p);
 		}
-		char *text = cJSON_Print(root);
-		puts(text);
-		cJSON_free(text);
-		cJSON_Delete(root);
+		cli_json_print(root);
 	} else if (csv) {
 		puts("ts_ms,time,avg,min,max");
 		for (size_t i = 0; i < n; i++)
 			printf("%lld,%s,%.6g,%.6g,%.6g\n", (long long)pts[i].ts_ms,
-			       stamp(pts[i].ts_ms, t, sizeof t), pts[i].avg, pts[i].min, pts[i].max);
+			       cli_local_time(pts[i].ts_ms, t, sizeof t), pts[i].avg, pts[i].min, pts[i].max);
 	} else {
 		for (size_t i = 0; i < n; i++) {
 			if (pts[i].min == pts[i].max)
-				printf("%s  %.6g\n", stamp(pts[i].ts_ms, t, sizeof t), pts[i].avg);
+				printf("%s  %.6g\n", cli_local_time(pts[i].ts_ms, t, sizeof t), pts[i].avg);
 			else
 				printf("%s  %.6g  (min %.6g max %.6g)\n",
-				       stamp(pts[i].ts_ms, t, sizeof t), pts[i].avg, pts[i].min,
+				       cli_local_time(pts[i].ts_ms, t, sizeof t), pts[i].avg, pts[i].min,
 				       pts[i].max);
 		}
 	}

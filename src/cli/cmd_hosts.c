@@ -64,10 +64,7 @@ static int hosts_run(int argc, char **argv)
 		       h->user ? h->user : "-", groups);
 	}
 	if (root) {
-		char *text = cJSON_Print(root);
-		puts(text);
-		cJSON_free(text);
-		cJSON_Delete(root);
+		cli_json_print(root);
 	}
 	engine_close(&e);
 	return EXIT_OK;

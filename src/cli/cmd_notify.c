@@ -390,19 +390,6 @@ static const char *when(int64_t ms, int64_t now, char *out, size_t size)
 	return out;
 }
 
-static const char *clock_time(int64_t ms, char *out, size_t size)
-{
-	if (ms <= 0) {
-		snprintf(out, size, "-");
-		return out;
-	}
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&sec, &tm);
-	strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
-	return out;
-}
-
 struct outbox_out {
 	cJSON *arr;
 	int n;
@@ -449,7 +436,7 @@ static void print_row(void *arg, const struct store_outbox *row)
 			       "NEXT/DONE", "RECEIVER", "KEY", "TITLE");
 		printf("%-6lld %-8s %5d  %-19s  %-16s %-32s %s\n", (long long)row->id, row->state,
 		       row->tries, pending ? when(row->next_try_ms, out->now, a, sizeof a)
-					   : clock_time(row->done_ms, b, sizeof b),
+					   : cli_local_time(row->done_ms, b, sizeof b),
 		       row->receiver, row->key, title);
 		if (row->last_error)
 			printf("       %s: %s\n", pending ? "last error"
@@ -485,10 +472,7 @@ static int notify_outbox(struct notify_opts *o)
 		return cli_usage_error("%s", err.msg);
 	}
 	if (root) {
-		char *text = cJSON_Print(root);
-		puts(text);
-		cJSON_free(text);
-		cJSON_Delete(root);
+		cli_json_print(root);
 	} else if (out.n == 0) {
 		fprintf(stderr, "fleetop: the outbox has no%s%s notifications\n", o->state ? " " : "",
 			o->state ? o->state : "");
@@ -667,10 +651,7 @@ static int notify_receivers(struct notify_opts *o)
 	free(cells);
 	free(ss.v);
 	if (root) {
-		char *out = cJSON_Print(root);
-		puts(out);
-		cJSON_free(out);
-		cJSON_Delete(root);
+		cli_json_print(root);
 	}
 	ctx_close(&c);
 	return EXIT_OK;

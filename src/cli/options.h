@@ -33,4 +33,10 @@ int common_option_or_usage(int opt, const char *arg, struct common_opts *o, cons
 int engine_open_common(struct engine *e, const struct common_opts *o, const char *selection,
 		       unsigned flags);
 
+/* output.c: prints root as indented JSON and frees it. */
+struct cJSON;
+void cli_json_print(struct cJSON *root);
+/* "YYYY-MM-DD HH:MM:SS" in local time; "-" for 0. */
+const char *cli_local_time(int64_t ms, char *out, size_t size);
+
 #endif

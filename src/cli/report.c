@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "options.h"
 #include "report.h"
 
 /* "info": the text facts (map, version, errors of the game query, the
@@ -63,10 +64,7 @@ void report_json(const struct engine *e, bool with_metrics)
 	for (size_t i = 0; i < e->fleet.nhosts; i++)
 		if (e->selected[i])
 			cJSON_AddItemToArray(hosts, host_json(&e->fleet.hosts[i], with_metrics));
-	char *text = cJSON_Print(root);
-	puts(text);
-	cJSON_free(text);
-	cJSON_Delete(root);
+	cli_json_print(root);
 }
 
 static const char *metric_cell(const struct host *h, const char *name, const char *fmt,

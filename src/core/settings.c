@@ -218,16 +218,6 @@ static int resolve_path(struct load *l, const struct key *k, const char *v, int 
 	return 0;
 }
 
-static bool is_word(const char *v)
-{
-	if (*v == '\0')
-		return false;
-	for (; *v; v++)
-		if ((unsigned char)*v <= ' ' || *v == 0x7f)
-			return false;
-	return true;
-}
-
 static int set_mounts(struct load *l, const struct key *k, const char *v, int line,
 		      struct error *err)
 {
@@ -381,7 +371,7 @@ static int on_setting(void *arg, const char *section, const char *key, const cha
 		return 0;
 	}
 	case K_WORD:
-		if (!is_word(value))
+		if (!str_is_word(value))
 			return error_set(err, "%s:%d: [%s] %s '%s': expected one word without spaces",
 					 l->name, line, k->section, k->name, value);
 		free(*(char **)field);
