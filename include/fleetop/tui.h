@@ -19,6 +19,10 @@ struct tui_ctx {
 	const struct settings *settings;
 	const char *title;            /* e.g. "fleetop" or "fleetop demo" */
 	struct alert_engine *alerts;  /* open alerts, badges, ack/silence; may be NULL */
+	/* `:reload`: re-reads rules.conf and notify.conf. 0 with a summary in
+	 * msg, -1 with the error (the old ones stay). NULL: not offered. */
+	int (*reload)(void *arg, char *msg, size_t size);
+	void *reload_arg;
 };
 
 struct tui_opts {

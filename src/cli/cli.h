@@ -79,7 +79,9 @@ void engine_close(struct engine *e);
 int engine_alerts_open(struct engine *e, struct error *err);
 void engine_alerts_sample(struct engine *e, struct host *h, const char *metric, int64_t ts_ms,
 			  double value);
-void engine_alerts_reload(struct engine *e);
+/* Re-reads rules.conf and notify.conf; msg says what was loaded or why not
+ * (the old ones stay). */
+int engine_alerts_reload(struct engine *e, char *msg, size_t size);
 void engine_alerts_close(struct engine *e);
 
 /* Common options every host command takes. */

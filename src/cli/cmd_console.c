@@ -24,10 +24,16 @@ int console_option(int opt, const char *arg, struct tui_opts *to)
 	}
 }
 
+static int console_reload(void *arg, char *msg, size_t size)
+{
+	return engine_alerts_reload(arg, msg, size);
+}
+
 int console_run_engine(struct engine *e, const char *title, const struct tui_opts *to)
 {
 	struct tui_ctx ctx = { .loop = e->loop, .fleet = &e->fleet, .store = e->store,
-			       .settings = &e->settings, .title = title, .alerts = e->alerts };
+			       .settings = &e->settings, .title = title, .alerts = e->alerts,
+			       .reload = e->alerts ? console_reload : NULL, .reload_arg = e };
 	engine_start(e);
 	struct error err;
 	if (tui_run(&ctx, to, &err) < 0) {

@@ -33,7 +33,8 @@ static void on_signal_pipe(struct loop *loop, int fd, int events, void *arg)
 	(void)events;
 	while (read(fd, &c, 1) == 1) {
 		if (c == SIGHUP && (e->flags & ENGINE_HUP_RELOADS)) {
-			engine_alerts_reload(e);
+			char msg[600];
+			engine_alerts_reload(e, msg, sizeof msg);
 		} else {
 			e->interrupted = true;
 			stop = true;

@@ -6,6 +6,7 @@
  * host once a second for what time alone changes (for, keep_firing_for,
  * escalation, silences ending). SIGHUP (for collect) reloads both files;
  * a bad file keeps the old one and says why. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -85,22 +86,25 @@ int engine_alerts_open(struct engine *e, struct error *err)
 	return 0;
 }
 
-void engine_alerts_reload(struct engine *e)
+int engine_alerts_reload(struct engine *e, char *msg, size_t size)
 {
-	if (!e->alerts)
-		return;
+	if (!e->alerts) {
+		snprintf(msg, size, "reload: alerting is not running");
+		return -1;
+	}
 	struct error err;
 	struct rule_set *rs = xcalloc(1, sizeof *rs);
 	struct notify_config *nc = xcalloc(1, sizeof *nc);
 	if (load_rules(e, rs, &err) < 0 || load_notify(e, nc, &err) < 0 ||
 	    alert_engine_set_rules(e->alerts, rs, &err) < 0) {
-		log_error("reload: %s; keeping the rules and receivers in use", err.msg);
 		/* set_rules failed before taking rs: the engine still has the old. */
 		rules_free(rs);
 		notify_config_free(nc);
 		free(rs);
 		free(nc);
-		return;
+		snprintf(msg, size, "reload: %s; keeping the rules and receivers in use", err.msg);
+		log_error("%s", msg);
+		return -1;
 	}
 	alert_engine_set_notify(e->alerts, nc);
 	notify_sender_set_config(e->sender, nc);
@@ -110,8 +114,10 @@ void engine_alerts_reload(struct engine *e)
 	free(e->notify);
 	e->rules = rs;
 	e->notify = nc;
-	log_info("reload: %zu rules from %s, %zu receivers", rs->n, rs->path,
+	snprintf(msg, size, "reload: %zu rules from %s, %zu receivers", rs->n, rs->path,
 		 nc->nreceivers);
+	log_info("%s", msg);
+	return 0;
 }
 
 void engine_alerts_close(struct engine *e)

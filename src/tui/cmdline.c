@@ -66,7 +66,7 @@ static void history_add(struct tui *t, const char *line)
 
 static const char *const commands[] = {
 	"help", "quit", "filter", "sort", "group", "theme", "host", "range", "columns", "panes",
-	"mark", "unmark", "save",
+	"mark", "unmark", "save", "reload",
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -426,6 +426,13 @@ int command_run(struct tui *t, const char *input)
 		if (t->opts.read_only)
 			return tui_message(t, true, "read-only: marking is off"), -1;
 		return mark_selection(t, arg, !strcmp(cmd, "mark"));
+	} else if (!strcmp(cmd, "reload")) {
+		char msg[600];
+		if (!t->ctx.reload)
+			return tui_message(t, true, "reload: no alert rules in this console"), -1;
+		if (t->ctx.reload(t->ctx.reload_arg, msg, sizeof msg) < 0)
+			return tui_message(t, true, "%s", msg), -1;
+		tui_message(t, false, "%s", msg);
 	} else if (!strcmp(cmd, "save")) {
 		prefs_save(t);
 		tui_message(t, false, "saved to %s", t->prefs_path ? t->prefs_path : "(nowhere)");

@@ -135,6 +135,17 @@ check "help lists the alerts pane's keys" \
 	bash -c "tmux capture-pane -p -t $sess | grep -q 'acknowledge / un-acknowledge the alert or its group' &&
 		 tmux capture-pane -p -t $sess | grep -q 'silence the alert (rule+host) or group'"
 keys Escape
+# :reload: a bad rules.conf is refused with file:line and the alerts stay;
+# the good one comes back.
+cp "$T/sim/rules.conf" "$T/rules.good"
+printf '[bad]\nexpr = avg(cpu.util 5m) > 3\n' > "$T/sim/rules.conf"
+keys : r e l o a d Enter
+check ":reload of a bad file names file:line and keeps the rules" \
+	wait_for_re 'rules.conf:2.*keeping the rules'
+check "the alerts are still listed after the refused reload" wait_for_re '● crit FIRING +mc-eu-01 '
+cp "$T/rules.good" "$T/sim/rules.conf"
+keys : r e l o a d Enter
+check ":reload of a good file says what it loaded" wait_for_re 'reload: [0-9]+ rules from .*rules.conf'
 keys q
 check "q quits with exit 0" wait_for "EXITED 0"
 
