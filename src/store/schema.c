@@ -16,7 +16,8 @@
  *   alert_group what was last notified per group (grouping and escalation state)
  *   outbox     notifications to send; a row is deleted from "pending" only by
  *              its confirmation, so a restart resends exactly the unconfirmed
- * Reading one series seeks once per minute or hour of the range. */
+ * Reading one series seeks once per minute or hour of the range.
+ * Migrations run in one transaction, all or none. */
 #include <stdio.h>
 
 #include "store_private.h"
@@ -70,32 +71,57 @@ static const char *const migrations[] = {
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
-int store_schema(sqlite3 *db, const char *path, struct error *err)
+static int user_version(sqlite3 *db, int *version)
 {
 	sqlite3_stmt *st;
-	int version = 0;
 	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return error_set(err, "%s: %s", path, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
+		return -1;
+	*version = 0;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_schema(sqlite3 *db, const char *path, struct error *err)
+{
+	int version;
+	if (user_version(db, &version) < 0)
+		return error_set(err, "%s: %s", path, sqlite3_errmsg(db));
 	if (version > NMIGRATIONS)
 		return error_set(err, "%s: history schema version %d is newer than this fleetop "
 				 "understands (%d); use a newer fleetop", path, version, NMIGRATIONS);
+	if (version == NMIGRATIONS)
+		return 0;
+	/* Another process (the console and `fleetop alerts` started at once on
+	 * a new file) may be migrating too: take the write lock, then read the
+	 * version again, so each migration runs once. */
+	char *msg = NULL;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+	    user_version(db, &version) < 0) {
+		error_set(err, "%s: migrating history: %s", path, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
 	for (int v = version; v < NMIGRATIONS; v++) {
-		char *msg = NULL;
 		char set[64];
 		snprintf(set, sizeof set, "PRAGMA user_version=%d;", v + 1);
-		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-		    sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
-		    sqlite3_exec(db, set, NULL, NULL, &msg) != SQLITE_OK ||
-		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+		if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, set, NULL, NULL, &msg) != SQLITE_OK) {
 			error_set(err, "%s: migrating history to version %d: %s", path, v + 1,
 				  msg ? msg : sqlite3_errmsg(db));
 			sqlite3_free(msg);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+		error_set(err, "%s: migrating history: %s", path, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
 	}
 	return 0;
 }

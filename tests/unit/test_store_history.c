@@ -246,6 +246,37 @@ static void test_bad_input(void **state)
 	free(junk);
 }
 
+/* Processes that open a new file at once (the console and `fleetop alerts`
+ * started together) all succeed: each migration runs once. */
+static void test_first_open_by_many(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 5; round++) {
+		char *p = xasprintf("%s/race%d.db", dir, round);
+		pid_t kids[8];
+		for (int i = 0; i < 8; i++) {
+			kids[i] = fork();
+			assert_true(kids[i] >= 0);
+			if (kids[i] == 0) {
+				struct store *s;
+				struct error err;
+				if (store_open(&s, p, NULL, &err) < 0) {
+					fprintf(stderr, "child %d: %s\n", i, err.msg);
+					_exit(1);
+				}
+				store_close(s);
+				_exit(0);
+			}
+		}
+		for (int i = 0; i < 8; i++) {
+			int st;
+			assert_int_equal(waitpid(kids[i], &st, 0), kids[i]);
+			assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		}
+		free(p);
+	}
+}
+
 static void test_migrates_an_empty_file(void **state)
 {
 	(void)state;
@@ -356,6 +387,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_and_tiers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_an_empty_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_open_by_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_during_ingest, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
