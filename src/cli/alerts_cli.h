@@ -9,6 +9,9 @@
 /* Reads settings and opens the history; EXIT_USAGE (printed) on error. */
 int alerts_open(const struct common_opts *o, struct settings *s, struct store **st);
 void alerts_close(struct settings *s, struct store *st);
+/* The inventory named by -i, else the fleet.conf beside fleetop.conf. */
+int alerts_fleet_load(const char *inventory, const struct settings *s, struct fleet *f,
+		      struct error *err);
 const char *alerts_age(int64_t since_ms, int64_t now_ms, char *out, size_t size);
 void alerts_json_add(cJSON *arr, const struct store_alert *a, const char *muted);
 

@@ -28,6 +28,15 @@ int alerts_open(const struct common_opts *o, struct settings *s, struct store **
 	return 0;
 }
 
+int alerts_fleet_load(const char *inventory, const struct settings *s, struct fleet *f,
+		      struct error *err)
+{
+	char *inv = inventory ? xstrdup(inventory) : settings_config_beside(s, "fleet.conf");
+	int rc = fleet_load_file(f, inv, err);
+	free(inv);
+	return rc;
+}
+
 void alerts_close(struct settings *s, struct store *st)
 {
 	store_close(st);
@@ -58,10 +67,11 @@ struct mutes {
 	struct matcher_set *silences;
 	int64_t *silence_ids;
 	size_t nsilences;
-	char **windows; /* maintenance host selections */
+	char **windows; /* maintenance host selections, while reading */
 	size_t nwindows;
 	struct fleet fleet;
 	bool have_fleet;
+	unsigned char *in_window; /* by host id: covered by a window now */
 	int64_t now;
 };
 
@@ -86,6 +96,7 @@ static void mute_row(void *arg, const struct store_mute *m)
 	}
 }
 
+/* The windows' selections are resolved once, into one mark a host. */
 static void mutes_read(struct mutes *mu, struct store *st, const struct settings *s,
 		       const char *inventory)
 {
@@ -93,11 +104,24 @@ static void mutes_read(struct mutes *mu, struct store *st, const struct settings
 	mu->now = time_wall_ms();
 	store_mutes(st, STORE_SILENCE, mu->now, mute_row, mu, &err);
 	store_mutes(st, STORE_MAINTENANCE, mu->now, mute_row, mu, &err);
-	if (mu->nwindows) {
-		char *inv = inventory ? xstrdup(inventory) : settings_config_beside(s, "fleet.conf");
-		mu->have_fleet = fleet_load_file(&mu->fleet, inv, &err) == 0;
-		free(inv);
+	if (mu->nwindows)
+		mu->have_fleet = alerts_fleet_load(inventory, s, &mu->fleet, &err) == 0;
+	if (mu->have_fleet) {
+		mu->in_window = xcalloc(mu->fleet.nhosts + 1, 1);
+		unsigned char *sel = xcalloc(mu->fleet.nhosts + 1, 1);
+		for (size_t i = 0; i < mu->nwindows; i++) {
+			if (fleet_select(&mu->fleet, mu->windows[i], sel, &err) < 0)
+				continue;
+			for (size_t h = 0; h < mu->fleet.nhosts; h++)
+				mu->in_window[h] |= sel[h];
+		}
+		free(sel);
 	}
+	for (size_t i = 0; i < mu->nwindows; i++)
+		free(mu->windows[i]);
+	free(mu->windows);
+	mu->windows = NULL;
+	mu->nwindows = 0;
 }
 
 static void mutes_done(struct mutes *mu)
@@ -106,9 +130,7 @@ static void mutes_done(struct mutes *mu)
 		matchers_free(&mu->silences[i]);
 	free(mu->silences);
 	free(mu->silence_ids);
-	for (size_t i = 0; i < mu->nwindows; i++)
-		free(mu->windows[i]);
-	free(mu->windows);
+	free(mu->in_window);
 	if (mu->have_fleet)
 		fleet_free(&mu->fleet);
 }
@@ -136,13 +158,8 @@ static void mute_of(const struct mutes *mu, const struct store_alert *a, char *o
 	free(labels);
 	cJSON_Delete(j);
 	struct host *h = mu->have_fleet ? fleet_find(&mu->fleet, a->host) : NULL;
-	for (size_t i = 0; h && i < mu->nwindows && !*out; i++) {
-		unsigned char *sel = xcalloc(mu->fleet.nhosts + 1, 1);
-		struct error err;
-		if (fleet_select(&mu->fleet, mu->windows[i], sel, &err) == 0 && sel[h->id])
-			snprintf(out, size, "maintenance");
-		free(sel);
-	}
+	if (!*out && h && mu->in_window[h->id])
+		snprintf(out, size, "maintenance");
 	/* Inhibition needs the other alerts and notify.conf: the engine's
 	 * verdict, as it last stored it. */
 	if (!*out && (a->muted & ALERT_MUTE_INHIBITED))

@@ -40,6 +40,17 @@ static int parse(int argc, char **argv, const struct option *extra, size_t nextr
 	return 0;
 }
 
+/* argv[from..] joined by commas: "host=a rule=b" and "host=a,rule=b" say
+ * the same. Caller frees. */
+static char *args_joined(int argc, char **argv, int from)
+{
+	struct buf b = { 0 };
+	for (int i = from; i < argc; i++)
+		buf_printf(&b, "%s%s", i > from ? "," : "", argv[i]);
+	buf_append(&b, "", 1);
+	return (char *)b.data;
+}
+
 static int parse_id(const char *s, int64_t *id)
 {
 	char *end;
@@ -399,23 +410,17 @@ int alerts_silence(int argc, char **argv)
 				       "'fleetop alerts silence host=mc-03 --for 2h'");
 	if (!m.for_ms)
 		return cli_usage_error("alerts silence: for how long? add --for DUR (e.g. --for 2h)");
-	struct buf matchers = { 0 };
-	for (int i = optind; i < argc; i++)
-		buf_printf(&matchers, "%s%s", i > optind ? "," : "", argv[i]);
-	buf_append(&matchers, "", 1);
 	struct settings s;
 	struct store *st;
-	if (alerts_open(&o, &s, &st)) {
-		buf_free(&matchers);
+	if (alerts_open(&o, &s, &st))
 		return EXIT_USAGE;
-	}
+	char *matchers = args_joined(argc, argv, optind);
 	struct error err;
 	int64_t now = time_wall_ms();
-	int64_t id = alert_silence_add(st, (char *)matchers.data, now + m.in_ms,
-				       now + m.in_ms + m.for_ms, alert_whoami(), m.message, now,
-				       &err);
+	int64_t id = alert_silence_add(st, matchers, now + m.in_ms, now + m.in_ms + m.for_ms,
+				       alert_whoami(), m.message, now, &err);
 	alerts_close(&s, st);
-	buf_free(&matchers);
+	free(matchers);
 	if (id < 0)
 		return cli_usage_error("silence: %s", err.msg);
 	char d[24];
@@ -499,28 +504,20 @@ int alerts_maintenance(int argc, char **argv)
 		return mute_list(&o, STORE_MAINTENANCE);
 	if (!m.for_ms)
 		return cli_usage_error("alerts maintenance: for how long? add --for DUR");
-	struct buf hosts = { 0 };
-	for (int i = optind; i < argc; i++)
-		buf_printf(&hosts, "%s%s", i > optind ? "," : "", argv[i]);
-	buf_append(&hosts, "", 1);
 	struct settings s;
 	struct store *st;
-	if (alerts_open(&o, &s, &st)) {
-		buf_free(&hosts);
+	if (alerts_open(&o, &s, &st))
 		return EXIT_USAGE;
-	}
+	char *hosts = args_joined(argc, argv, optind);
 	struct fleet f = { 0 };
 	struct error err;
-	char *inv = o.inventory ? xstrdup(o.inventory) : settings_config_beside(&s, "fleet.conf");
 	int64_t now = time_wall_ms(), id = -1;
-	if (fleet_load_file(&f, inv, &err) == 0)
-		id = alert_maintenance_add(st, &f, (char *)hosts.data, now + m.in_ms,
-					   now + m.in_ms + m.for_ms, alert_whoami(), m.message, now,
-					   &err);
-	free(inv);
+	if (alerts_fleet_load(o.inventory, &s, &f, &err) == 0)
+		id = alert_maintenance_add(st, &f, hosts, now + m.in_ms, now + m.in_ms + m.for_ms,
+					   alert_whoami(), m.message, now, &err);
 	fleet_free(&f);
 	alerts_close(&s, st);
-	buf_free(&hosts);
+	free(hosts);
 	if (id < 0)
 		return cli_usage_error("maintenance: %s", err.msg);
 	char d[24];
