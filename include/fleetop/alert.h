@@ -46,6 +46,11 @@ bool matchers_match(const struct matcher_set *ms, const struct alert_label *labe
 char *matchers_format(const struct matcher_set *ms);
 void matchers_free(struct matcher_set *ms);
 const char *labels_get(const struct alert_label *labels, size_t n, const char *key);
+/* Labels as a JSON object of strings (as the alert table and the outbox
+ * keep them) and back; caller frees. labels_free frees the array too. */
+char *labels_to_json(const struct alert_label *l, size_t n);
+int labels_from_json(const char *json, struct alert_label **out, size_t *n, struct error *err);
+void labels_free(struct alert_label *l, size_t n);
 
 /* ---- rules (expr.c, rules.c, windows.c) ---- */
 struct expr; /* a parsed expression; opaque */

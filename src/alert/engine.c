@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "engine_private.h"
 
 struct alert_engine *alert_engine_new(struct fleet *f, struct store *st, int64_t now_ms)
@@ -27,11 +25,7 @@ struct alert_engine *alert_engine_new(struct fleet *f, struct store *st, int64_t
 void inst_clear(struct alert_inst *a)
 {
 	free(a->summary);
-	for (size_t i = 0; i < a->nlabels; i++) {
-		free(a->labels[i].key);
-		free(a->labels[i].value);
-	}
-	free(a->labels);
+	labels_free(a->labels, a->nlabels);
 	free(a->acked_by);
 	free(a->group_key);
 	memset(a, 0, sizeof *a);
@@ -131,11 +125,7 @@ static int inst_store(struct alert_engine *ae, const struct alert_rule *r, const
 	};
 	if (!a->id) {
 		char *fp = xasprintf("%s/%s", r->name, h->name);
-		cJSON *labels = cJSON_CreateObject();
-		for (size_t i = 0; i < a->nlabels; i++)
-			cJSON_AddStringToObject(labels, a->labels[i].key, a->labels[i].value);
-		char *json = cJSON_PrintUnformatted(labels);
-		cJSON_Delete(labels);
+		char *json = labels_to_json(a->labels, a->nlabels);
 		row.fingerprint = fp;
 		row.labels = json;
 		a->id = store_alert_insert(ae->store, &row, err);

@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "engine_private.h"
 
 static const char *const default_group_by[] = { "rule", "group" };
@@ -227,20 +225,9 @@ static void resolved_row(void *arg, const struct store_alert *a)
 		.ends_ms = a->resolved_ms ? a->resolved_ms : a->updated_ms,
 		.acked_by = dup_or_null(a->acked_by),
 	};
-	cJSON *labels = cJSON_Parse(a->labels);
-	cJSON *it;
-	size_t n = 0;
-	na->labels = xcalloc((size_t)cJSON_GetArraySize(labels) + 1, sizeof *na->labels);
-	cJSON_ArrayForEach(it, labels)
-	{
-		if (cJSON_IsString(it)) {
-			na->labels[n].key = xstrdup(it->string);
-			na->labels[n].value = xstrdup(it->valuestring);
-			n++;
-		}
-	}
-	na->nlabels = n;
-	cJSON_Delete(labels);
+	struct error err;
+	if (labels_from_json(a->labels, &na->labels, &na->nlabels, &err) < 0)
+		log_warn("alert %lld: %s", (long long)a->id, err.msg);
 }
 
 static void pretty_rule(struct buf *b, const char *rule)

@@ -1,5 +1,6 @@
 /* Severities and label lists: the small vocabulary every part of alerting
  * shares. */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -38,4 +39,13 @@ const char *labels_get(const struct alert_label *labels, size_t n, const char *k
 			return labels[i].value;
 	}
 	return NULL;
+}
+
+void labels_free(struct alert_label *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].key);
+		free(l[i].value);
+	}
+	free(l);
 }

@@ -121,12 +121,12 @@ static int get_severity(const cJSON *o, enum alert_severity *out, struct error *
 	return 0;
 }
 
-static int get_labels(const cJSON *o, const char *name, struct alert_label **out, size_t *n,
-		      struct error *err)
+/* The members of object v (named name, for messages), all strings. */
+static int labels_from_object(const cJSON *v, const char *name, struct alert_label **out,
+			      size_t *n, struct error *err)
 {
 	*out = NULL;
 	*n = 0;
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 	if (!v || cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsObject(v))
@@ -144,6 +144,35 @@ static int get_labels(const cJSON *o, const char *name, struct alert_label **out
 		++*n;
 	}
 	return 0;
+}
+
+static int get_labels(const cJSON *o, const char *name, struct alert_label **out, size_t *n,
+		      struct error *err)
+{
+	return labels_from_object(cJSON_GetObjectItemCaseSensitive(o, name), name, out, n, err);
+}
+
+char *labels_to_json(const struct alert_label *l, size_t n)
+{
+	cJSON *o = labels_json(l, n);
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+int labels_from_json(const char *json, struct alert_label **out, size_t *n, struct error *err)
+{
+	cJSON *o = cJSON_Parse(json);
+	int rc = labels_from_object(o, "labels", out, n, err);
+	if (!o && json && *json)
+		rc = error_set(err, "labels: not JSON");
+	if (rc < 0) {
+		labels_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	cJSON_Delete(o);
+	return rc;
 }
 
 static int alert_from(struct notify_alert *a, const cJSON *o, struct error *err)
@@ -212,15 +241,6 @@ out:
 	if (rc < 0)
 		notification_free(n);
 	return rc;
-}
-
-static void labels_free(struct alert_label *l, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(l[i].key);
-		free(l[i].value);
-	}
-	free(l);
 }
 
 void notification_free(struct notification *n)

@@ -50,15 +50,6 @@ static int rule_error(struct load *l, int line, struct error *err, const char *f
 	return error_set(err, "%s:%d: [%s] %s", l->name, line, l->cur->name, msg);
 }
 
-static void labels_free(struct alert_label *labels, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(labels[i].key);
-		free(labels[i].value);
-	}
-	free(labels);
-}
-
 static void rule_free(struct alert_rule *r)
 {
 	free(r->name);

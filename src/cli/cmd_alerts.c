@@ -139,24 +139,16 @@ static void mutes_done(struct mutes *mu)
 static void mute_of(const struct mutes *mu, const struct store_alert *a, char *out, size_t size)
 {
 	*out = 0;
-	struct alert_label *labels = NULL;
-	size_t n = 0;
-	cJSON *j = cJSON_Parse(a->labels), *it;
-	labels = xcalloc((size_t)cJSON_GetArraySize(j) + 1, sizeof *labels);
-	cJSON_ArrayForEach(it, j)
-	{
-		if (cJSON_IsString(it)) {
-			labels[n].key = it->string;
-			labels[n].value = it->valuestring;
-			n++;
-		}
-	}
+	struct alert_label *labels;
+	size_t n;
+	struct error err;
+	if (labels_from_json(a->labels, &labels, &n, &err) < 0)
+		n = 0;
 	for (size_t i = 0; i < mu->nsilences && !*out; i++) {
 		if (matchers_match(&mu->silences[i], labels, n))
 			snprintf(out, size, "silenced %lld", (long long)mu->silence_ids[i]);
 	}
-	free(labels);
-	cJSON_Delete(j);
+	labels_free(labels, n);
 	struct host *h = mu->have_fleet ? fleet_find(&mu->fleet, a->host) : NULL;
 	if (!*out && h && mu->in_window[h->id])
 		snprintf(out, size, "maintenance");

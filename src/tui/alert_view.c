@@ -256,15 +256,6 @@ static bool label_char(char c)
 	       c == '_' || c == '.' || c == '-';
 }
 
-void alert_labels_free(struct alert_label *labels, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(labels[i].key);
-		free(labels[i].value);
-	}
-	free(labels);
-}
-
 int alert_key_labels(const char *key, struct alert_label **out, size_t *n)
 {
 	*out = NULL;
@@ -309,7 +300,7 @@ int alert_key_labels(const char *key, struct alert_label **out, size_t *n)
 	return 0;
 bad:
 	buf_free(&v);
-	alert_labels_free(labels, count);
+	labels_free(labels, count);
 	return -1;
 }
 
@@ -341,7 +332,7 @@ const char *alert_group_title(const char *key, const char *sep, char *out, size_
 	}
 	str_copy(out, b.data, size);
 	buf_free(&b);
-	alert_labels_free(l, n);
+	labels_free(l, n);
 	return out;
 }
 
@@ -384,12 +375,12 @@ char *alert_matchers_for_group(const char *key)
 	struct alert_label *l;
 	size_t n;
 	if (alert_key_labels(key, &l, &n) < 0 || n == 0) {
-		alert_labels_free(l, n);
+		labels_free(l, n);
 		return NULL;
 	}
 	struct buf b = { 0 };
 	for (size_t i = 0; i < n; i++)
 		matcher_add(&b, l[i].key, l[i].value);
-	alert_labels_free(l, n);
+	labels_free(l, n);
 	return b.data;
 }

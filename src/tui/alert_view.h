@@ -63,9 +63,8 @@ uint64_t alert_view_digest(const struct alert_info *a, size_t n);
 
 /* Parses a group key, {group="eu",rule="cpu_high"}, into labels (values
  * may hold \" and \\). -1 when it is not of that form. Free with
- * alert_labels_free. */
+ * labels_free. */
 int alert_key_labels(const char *key, struct alert_label **out, size_t *n);
-void alert_labels_free(struct alert_label *labels, size_t n);
 /* "@eu · cpu_high": group first as @NAME (left out when empty), then rule
  * and host as their values and other labels as k=v, in the key's order. The key itself when it does not
  * parse. Returns out. */

@@ -179,12 +179,12 @@ static void test_key_labels_and_titles(void **state)
 	assert_string_equal(l[0].key, "group");
 	assert_string_equal(l[0].value, "eu");
 	assert_string_equal(l[1].value, "cpu_high");
-	alert_labels_free(l, n);
+	labels_free(l, n);
 	assert_int_equal(alert_key_labels("{dc=\"a \\\"b\\\", c\",x=\"\"}", &l, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(l[0].value, "a \"b\", c");
 	assert_string_equal(l[1].value, "");
-	alert_labels_free(l, n);
+	labels_free(l, n);
 	assert_int_equal(alert_key_labels("{}", &l, &n), 0);
 	assert_int_equal(n, 0);
 	static const char *const bad[] = {
