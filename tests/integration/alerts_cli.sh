@@ -6,17 +6,7 @@
 # keeps the old rules when the new file is bad, and usage errors.
 # ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
-# A port that is taken makes the simulator exit: try another.
-for attempt in 1 2 3 4 5; do
-	port=$((12000 + RANDOM % 8000))
-	"$FLEETOP" sim --hosts 4 --dir "$T/sim" --port "$port" --flap-every 0 > "$T/sim.log" 2>&1 &
-	simpid=$!
-	for _ in $(seq 300); do grep -q "fleetop sim" "$T/sim.log" 2>/dev/null && break; sleep 0.1; done
-	grep -q "hosts on" "$T/sim.log" && break
-	cat "$T/sim.log"
-	wait "$simpid" || true
-done
-PIDS+=($simpid)
+start_sim "$T/sim" --hosts 4 --flap-every 0
 export FLEETOP_HOME=$T/sim
 hosts=($(sed -n 's/^\([a-z0-9-]*\) .*/\1/p' "$FLEETOP_HOME/fleet.conf"))
 h1=${hosts[0]} h2=${hosts[1]}

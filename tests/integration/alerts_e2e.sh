@@ -18,16 +18,11 @@ source "$(dirname "$0")/lib/notify.sh"
 
 start_recorder rec
 P=$rec_PORT
-# Below the ephemeral range (32768+), game ports (+8000) included.
-port=$((12000 + RANDOM % 8000))
 FLAP_EVERY=24 # the flapping host drops off this long after the start, for 12 s
 # The flap timer counts from the simulator's first loop time, taken as it
 # starts (before its keys and sockets): the moment it is launched, near enough.
-t0=$(date +%s.%N)
-"$FLEETOP" sim --hosts 6 --dir "$T/sim" --port "$port" --flap-every "$FLAP_EVERY" --flap-down 12 \
-	> "$T/sim.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 300); do grep -q "^fleetop sim" "$T/sim.log" 2>/dev/null && break; sleep 0.05; done
+start_sim "$T/sim" --hosts 6 --flap-every "$FLAP_EVERY" --flap-down 12
+t0=$SIM_T0
 check "simulator started with a control FIFO" [ -p "$T/sim/control" ]
 export FLEETOP_HOME=$T/sim
 DB=$FLEETOP_HOME/fleetop.db

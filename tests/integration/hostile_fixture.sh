@@ -163,9 +163,14 @@ gamedig_run q3_oversized protocol-quake3 "$PORT"
 expect "gamedig reads the 65000-byte q3 reply whole: thousands of players" q3_oversized '
 len(d["players"]) + len(d["bots"]) > 2000 and d["map"] == h.Q3_MAP'
 fixture a2s_oversized a2s oversized
-gamedig_run a2s_oversized protocol-valve "$PORT"
-# (INFO only: gamedig lets the player list time out, and a loaded machine
-# may drop some of a megabyte of datagrams before gamedig reads them.)
+# (INFO only: gamedig lets the player list time out. A loaded machine may
+# drop some of a megabyte of datagrams before gamedig reads them, as UDP
+# allows; the fixture is proved well formed by one whole read in 3 tries.)
+for try in 1 2 3; do
+	gamedig_run a2s_oversized protocol-valve "$PORT"
+	grep -q '"map"' "$T/a2s_oversized.json" && break
+	echo "  try $try: $(head -c 200 "$T/a2s_oversized.json")"
+done
 expect "gamedig reassembles a2s oversized INFO (200 parts, 1 MB): good's answer in it" \
 	a2s_oversized 'd["name"] == h.A2S_INFO["name"] and d["map"] == h.A2S_INFO["map"]
 and d["maxplayers"] == h.A2S_INFO["max"] and d["numplayers"] == h.A2S_INFO["players"]'

@@ -3,11 +3,8 @@
 # plausible metrics, history stored, and the demo.
 # ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
-# Below the ephemeral range (32768+), game ports (+8000) included.
-port=$(( 12000 + RANDOM % 8000 ))
-"$FLEETOP" sim --hosts 200 --dir "$T/sim" --port "$port" > "$T/sim.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 300); do grep -q "fleetop sim" "$T/sim.log" 2>/dev/null && break; sleep 0.1; done
+start_sim "$T/sim" --hosts 200
+port=$SIM_PORT
 cat "$T/sim.log"
 check "simulator wrote an inventory" [ -s "$T/sim/fleet.conf" ]
 check "client key is 0600" [ "$(stat -c %a "$T/sim/id_ed25519")" = 600 ]

@@ -15,14 +15,11 @@ if [ ! -x "$GAMEDIG" ] || [ ! -d "$CLIENTS/node_modules/rcon-client" ] || ! comm
 	finish
 fi
 
-port=$(( 20000 + RANDOM % 15000 ))
-gport=$(( port + 100 ))
 # Simulated time nearly stopped: player counts and maps hold still while
 # two clients ask, so their answers can be compared value for value.
-"$FLEETOP" sim --hosts 8 --dir "$T/sim" --port "$port" --game-port "$gport" --time-scale 0.001 \
-	--flap-every 0 > "$T/sim.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 300); do grep -q "fleetop sim" "$T/sim.log" 2>/dev/null && break; sleep 0.1; done
+SIM_GAME_OFFSET=100 start_sim "$T/sim" --hosts 8 --time-scale 0.001 --flap-every 0
+port=$SIM_PORT
+gport=$(( port + 100 ))
 cat "$T/sim.log"
 
 # Raw queries of our own, from the protocols' documentation.
@@ -337,10 +334,7 @@ check "servers still answer after the junk" bash -c \
 	"python3 '$T/raw.py' q3 '$q3_port' > /dev/null && python3 '$T/raw.py' slp '$mc_port' > /dev/null"
 
 # --spread: every host its own address and the games' standard ports.
-sport=$(( port + 200 ))
-"$FLEETOP" sim --hosts 4 --dir "$T/spread" --port "$sport" --spread --flap-every 0 > "$T/spread.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 300); do grep -q "fleetop sim" "$T/spread.log" 2>/dev/null && break; sleep 0.1; done
+start_sim "$T/spread" --hosts 4 --spread --flap-every 0
 check "spread: standard ports in the inventory" bash -c "
 grep -q '^mc-eu-01 ansible_host=127.0.1.1 .* query_port=25565 rcon_port=25575 ' '$T/spread/fleet.conf' &&
 grep -q '^q3-01 ansible_host=127.0.1.3 .* query_port=27960 ' '$T/spread/fleet.conf' &&

@@ -7,10 +7,7 @@
 source "$(dirname "$0")/lib/common.sh"
 export LC_ALL=C.UTF-8
 command -v tmux >/dev/null || { fail "tmux is not installed"; finish; }
-port=$(( 12000 + RANDOM % 8000 ))
-"$FLEETOP" sim --hosts 6 --flap-every 0 --dir "$T/sim" --port "$port" > "$T/sim.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 300); do [ -s "$T/sim/fleet.conf" ] && break; sleep 0.1; done
+start_sim "$T/sim" --hosts 6 --flap-every 0
 # 6 hosts: mc-eu-01..03 in eu-minecraft, mc-us-01, q3-01, vh-01. Every
 # host has a CPU value, so these fire (or wait) as soon as samples come.
 cat > "$T/sim/rules.conf" <<'EOF'

@@ -6,11 +6,7 @@
 source "$(dirname "$0")/lib/common.sh"
 export LC_ALL=C.UTF-8
 command -v tmux >/dev/null || { fail "tmux is not installed"; finish; }
-# Below the ephemeral range (32768+), game ports (+8000) included.
-port=$(( 12000 + RANDOM % 8000 ))
-"$FLEETOP" sim --hosts 30 --dir "$T/sim" --port "$port" > "$T/sim.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 300); do [ -s "$T/sim/fleet.conf" ] && break; sleep 0.1; done
+start_sim "$T/sim" --hosts 30
 sess=fltui$$
 TMUX_TMPDIR=$T; export TMUX_TMPDIR
 trap 'tmux kill-server 2>/dev/null || true; cleanup' EXIT

@@ -117,3 +117,38 @@ for h in d["hosts"]:
         print("" if v is None else v)
 PY
 }
+
+# start_sim DIR [ARGS...]: starts `fleetop sim --dir DIR --port P ARGS` with
+# P below the ephemeral range (32768+; the game ports sit up to 8100 above),
+# so no client socket of another test can hold it, and tries another P when
+# one is taken anyway (the simulator exits then). Sets SIM_PORT and SIM_PID
+# (also in PIDS), and SIM_T0, the time it was launched; its output is in
+# DIR.log. SIM_GAME_OFFSET=N adds --game-port P+N. Fails the test after 5
+# tries.
+start_sim() {
+	local dir=$1 attempt games
+	shift
+	for attempt in 1 2 3 4 5; do
+		SIM_PORT=$((12000 + RANDOM % 8000))
+		games=()
+		[ -n "${SIM_GAME_OFFSET:-}" ] && games=(--game-port $((SIM_PORT + SIM_GAME_OFFSET)))
+		SIM_T0=$(date +%s.%N)
+		"$FLEETOP" sim --dir "$dir" --port "$SIM_PORT" "${games[@]}" "$@" > "$dir.log" 2>&1 &
+		SIM_PID=$!
+		for _ in $(seq 300); do
+			grep -q "^fleetop sim" "$dir.log" 2>/dev/null && break
+			kill -0 "$SIM_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		if grep -q "hosts on" "$dir.log"; then
+			PIDS+=("$SIM_PID")
+			return 0
+		fi
+		echo "start_sim: try $attempt on port $SIM_PORT: $(cat "$dir.log")" >&2
+		kill "$SIM_PID" 2>/dev/null || true
+		wait "$SIM_PID" 2>/dev/null || true
+	done
+	fail "the simulator did not start in 5 tries"
+	finish
+	exit 1
+}
