@@ -4,8 +4,10 @@
  * alerts changed notifies again after group_interval; an unchanged one
  * repeats after repeat_interval. Escalation steps come due by the time
  * since the group began, unless every alert of it is acknowledged. When
- * the last alert resolves, receivers with send_resolved hear so and the
- * group ends. A notification is one outbox row a receiver, keyed by the
+ * the last alert resolves, receivers with send_resolved hear so at the
+ * group's next group_interval and the group ends; an alert of it that fires
+ * again before then carries the group on, so a flapping alert makes one
+ * notification a group_interval rather than two a flap. A notification is one outbox row a receiver, keyed by the
  * group, when it began and its sequence number, written in the tick's
  * transaction with the group's new state, so a crash before the commit
  * makes the same rows with the same keys again (but for a group's first
@@ -435,8 +437,16 @@ static int group_flush(struct alert_engine *ae, struct group_state *g, int64_t n
 	bool changed = strcmp(digest, g->last_digest) != 0;
 	struct notification n;
 	int rc = 0;
+	g->lingering = false;
 	if (!g->nmembers) {
-		/* Over: tell those who heard it began. */
+		/* Over: those who heard it began hear so at its group_interval,
+		 * unless it carries on by then. */
+		if (g->notified && *g->last_digest &&
+		    now_ms - g->last_notified_ms < p->group_interval_ms) {
+			g->lingering = true;
+			free(digest);
+			return 0;
+		}
 		if (g->notified && *g->last_digest) {
 			rc = notification_build(ae, g, &n, now_ms, err);
 			if (rc == 0 && n.nalerts)
@@ -558,7 +568,7 @@ int groups_tick(struct alert_engine *ae, int64_t now_ms, struct error *err)
 			qsort_r(g->members, g->nmembers, sizeof *g->members, member_order, ae);
 			if ((rc = engine_tx(ae, err)) == 0)
 				rc = group_flush(ae, g, now_ms, err);
-			if (g->nmembers) {
+			if (g->nmembers || g->lingering) {
 				i++;
 				continue;
 			}

@@ -566,6 +566,52 @@ static void test_send_resolved(void **state)
 	world_close(&w);
 }
 
+/* An alert that flaps inside its group's group_interval makes no
+ * notification a flap: as in Alertmanager, the group's end is told at its
+ * next group_interval, and a firing again before then carries it on. */
+static void test_flap_within_group_interval(void **state)
+{
+	(void)state;
+	struct world w;
+	struct sent s;
+	world_open(&w, "[cpu_high]\nexpr = cpu.util > 80\nseverity = warning\n",
+		   NOTIFY_ONE "[policy all]\ngroup_wait = 0s\ngroup_interval = 1m\nstep = chat\n");
+	run(&w, 2 * SEC, "mc-1"); /* fired and told at t=1 s */
+	for (int flap = 0; flap < 4; flap++) {
+		run(&w, 5 * SEC, NULL);
+		assert_null(find_alert(&w, "cpu_high", "mc-1"));
+		run(&w, 5 * SEC, "mc-1");
+		assert_non_null(find_alert(&w, "cpu_high", "mc-1"));
+	}
+	outbox(&w, &s);
+	assert_int_equal(s.n, 1); /* 4 flaps in 42 s: nothing more yet */
+	run(&w, 18 * SEC, NULL);  /* t=60 s: not yet a group_interval */
+	outbox(&w, &s);
+	assert_int_equal(s.n, 1);
+	run(&w, 2 * SEC, NULL);   /* t=62 s: the end, once */
+	outbox(&w, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.status[1], "resolved");
+	assert_int_equal(s.nalerts[1], 1);
+	run(&w, 30 * SEC, NULL);
+	outbox(&w, &s);
+	assert_int_equal(s.n, 2);
+	/* The group ended: firing again is a new incident, told at once. */
+	run(&w, 2 * SEC, "mc-1");
+	outbox(&w, &s);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.status[2], "firing");
+	/* Resolved, then firing again when the group_interval comes: one
+	 * notification with the new alert firing and the old one resolved. */
+	run(&w, 5 * SEC, NULL);
+	run(&w, 60 * SEC, "mc-1");
+	outbox(&w, &s);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.status[3], "firing");
+	assert_int_equal(s.nalerts[3], 2);
+	world_close(&w);
+}
+
 /* A restart carries firing alerts on without announcing them again, and
  * resolves them (and says so) when they end. */
 static void test_restart(void **state)
@@ -737,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_muted_is_not_resolved),
 		cmocka_unit_test(test_tick_changed),
 		cmocka_unit_test(test_send_resolved),
+		cmocka_unit_test(test_flap_within_group_interval),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_second_incident),
