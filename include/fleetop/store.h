@@ -92,7 +92,8 @@ struct store_alert {
 };
 /* Inserts a (pending or firing) alert; returns its id, -1 on error. */
 int64_t store_alert_insert(struct store *s, const struct store_alert *a, struct error *err);
-/* Writes state, value, summary, fired/resolved/updated, muted of a->id. */
+/* Writes state, value, summary, severity, fired/resolved/updated, muted of
+ * a->id, and its labels and runbook unless NULL. */
 int store_alert_update(struct store *s, const struct store_alert *a, struct error *err);
 int store_alert_ack(struct store *s, int64_t id, const char *who, const char *comment,
 		    int64_t now_ms, struct error *err); /* who NULL: un-acknowledge */

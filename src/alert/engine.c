@@ -123,11 +123,11 @@ static int inst_store(struct alert_engine *ae, const struct alert_rule *r, const
 		.updated_ms = now_ms,
 		.muted = a->muted,
 	};
+	char *json = labels_to_json(a->labels, a->nlabels);
+	row.labels = json;
 	if (!a->id) {
 		char *fp = xasprintf("%s/%s", r->name, h->name);
-		char *json = labels_to_json(a->labels, a->nlabels);
 		row.fingerprint = fp;
-		row.labels = json;
 		a->id = store_alert_insert(ae->store, &row, err);
 		free(fp);
 		free(json);
@@ -135,8 +135,11 @@ static int inst_store(struct alert_engine *ae, const struct alert_rule *r, const
 			a->id = 0;
 			return -1;
 		}
-	} else if (store_alert_update(ae->store, &row, err) < 0) {
-		return -1;
+	} else {
+		int rc = store_alert_update(ae->store, &row, err);
+		free(json);
+		if (rc < 0)
+			return -1;
 	}
 	a->stored_ms = now_ms;
 	a->stored_muted = a->muted;
@@ -298,8 +301,9 @@ int alert_engine_set_rules(struct alert_engine *ae, const struct rule_set *rs,
 			}
 		}
 	}
-	/* Alerts of rules that stay keep their state; those of rules that
-	 * went are resolved at the next tick (through the store read). */
+	/* Alerts of rules that stay keep their state, and take the rule's
+	 * labels, severity and summary as they are now; those of rules that
+	 * went are resolved below. */
 	for (size_t i = 0; i < rs->n; i++) {
 		struct rule_slot *old = slot_find(ae, rs->rules[i].name);
 		if (!old)
@@ -308,9 +312,15 @@ int alert_engine_set_rules(struct alert_engine *ae, const struct rule_set *rs,
 			if (old->inst[h].state == ALERT_INACTIVE ||
 			    (slots[i].scope && !slots[i].scope[h]))
 				continue;
-			slots[i].inst[h] = old->inst[h];
+			struct alert_inst *a = &slots[i].inst[h];
+			*a = old->inst[h];
 			memset(&old->inst[h], 0, sizeof old->inst[h]);
 			old->inst[h].policy = -1;
+			labels_free(a->labels, a->nlabels);
+			a->labels = NULL;
+			a->nlabels = 0;
+			inst_labels(a, &rs->rules[i], &ae->fleet->hosts[h]);
+			inst_summary(a, &rs->rules[i]);
 		}
 	}
 	bool had_rules = ae->nslots > 0;
@@ -325,11 +335,20 @@ int alert_engine_set_rules(struct alert_engine *ae, const struct rule_set *rs,
 		alert_windows_update(ae->win, rs);
 	else
 		ae->win = alert_windows_new(rs);
-	/* Open alerts of rules that went: resolve them in the store. */
+	/* Open alerts of rules that went: resolve them in the store; those of
+	 * rules that stay: store their labels, severity and summary. */
 	if (had_rules && ae->store) {
 		int64_t now = time_wall_ms();
 		struct error werr;
 		int wrc = 0;
+		for (size_t i = 0; i < ae->nslots && wrc == 0; i++) {
+			for (size_t h = 0; h < nhosts && wrc == 0; h++) {
+				struct alert_inst *a = &ae->slots[i].inst[h];
+				if (a->state != ALERT_INACTIVE && a->id)
+					wrc = inst_store(ae, ae->slots[i].rule, &ae->fleet->hosts[h],
+							 a, NULL, now, &werr);
+			}
+		}
 		for (size_t i = 0; i < old_n && wrc == 0; i++) {
 			for (size_t h = 0; h < nhosts && wrc == 0; h++) {
 				struct alert_inst *a = &old_slots[i].inst[h];

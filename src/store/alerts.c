@@ -110,7 +110,9 @@ int store_alert_update(struct store *s, const struct store_alert *a, struct erro
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db,
 			       "UPDATE alert SET state=?2, value=?3, summary=?4, fired=?5, resolved=?6,"
-			       " updated=?7, group_key=?8, severity=?9, muted=?10 WHERE id=?1", -1, &st,
+			       " updated=?7, group_key=?8, severity=?9, muted=?10,"
+			       " labels=coalesce(?11, labels), runbook=coalesce(?12, runbook)"
+			       " WHERE id=?1", -1, &st,
 			       NULL) != SQLITE_OK)
 		return store_sqlite_error(s, "updating an alert", err);
 	sqlite3_bind_int64(st, 1, a->id);
@@ -123,6 +125,8 @@ int store_alert_update(struct store *s, const struct store_alert *a, struct erro
 	bind_text(st, 8, a->group_key ? a->group_key : "");
 	bind_text(st, 9, a->severity);
 	sqlite3_bind_int(st, 10, (int)a->muted);
+	bind_text(st, 11, a->labels);
+	bind_text(st, 12, a->runbook);
 	return step_done(s, st, "updating an alert", err);
 }
 

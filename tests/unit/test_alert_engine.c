@@ -724,6 +724,55 @@ static void test_reload_drops_rule(void **state)
 	world_close(&w);
 }
 
+static void row_copy(void *arg, const struct store_alert *a)
+{
+	char *out = arg;
+	snprintf(out, 512, "%s|%s|%s|%s", a->severity, a->summary, a->runbook ? a->runbook : "",
+		 a->labels);
+}
+
+/* A reload that changes a rule gives its open alerts the rule's new
+ * severity, labels, summary and runbook, in memory and in the store, and
+ * they carry on as the same alerts. */
+static void test_reload_changes_rule(void **state)
+{
+	(void)state;
+	struct world w;
+	struct error err;
+	world_open(&w, "[cpu_high]\nexpr = cpu.util > 80\nseverity = warning\nlabels = team=web\n"
+		       "summary = old {host}\n",
+		   NOTIFY_ONE "[policy all]\ngroup_wait = 0s\nstep = chat\n");
+	run(&w, 2 * SEC, "mc-1");
+	const struct alert_info *a = find_alert(&w, "cpu_high", "mc-1");
+	assert_non_null(a);
+	int64_t id = a->id;
+	assert_string_equal(a->summary, "old mc-1");
+	struct rule_set rs = { 0 };
+	if (rules_load_string(&rs, "[cpu_high]\nexpr = cpu.util > 80\nseverity = critical\n"
+			      "labels = team=games\nsummary = new {host} {value}%\n"
+			      "runbook = https://wiki.example/cpu\n", "rules.conf", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(alert_engine_set_rules(w.ae, &rs, &err), 0);
+	rules_free(&w.rules);
+	w.rules = rs;
+	a = find_alert(&w, "cpu_high", "mc-1");
+	assert_non_null(a);
+	assert_int_equal(a->id, id);
+	assert_int_equal(a->severity, SEV_CRITICAL);
+	assert_string_equal(a->summary, "new mc-1 95%");
+	char row[512] = "";
+	assert_int_equal(store_alert_get(w.store, id, row_copy, row, &err), 1);
+	assert_non_null(strstr(row, "critical|new mc-1 95%|https://wiki.example/cpu|"));
+	assert_non_null(strstr(row, "\"team\":\"games\""));
+	assert_null(strstr(row, "web"));
+	assert_non_null(strstr(row, "\"severity\":\"critical\""));
+	run(&w, 2 * SEC, "mc-1");
+	a = find_alert(&w, "cpu_high", "mc-1");
+	assert_non_null(a);
+	assert_int_equal(a->id, id);
+	world_close(&w);
+}
+
 static int fail_outbox(const char *sql)
 {
 	sqlite3 *db;
@@ -788,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_second_incident),
 		cmocka_unit_test(test_reload_drops_rule),
+		cmocka_unit_test(test_reload_changes_rule),
 		cmocka_unit_test(test_failed_tick),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
