@@ -20,7 +20,13 @@ enum node_kind {
 	N_FUNC,
 };
 
-enum func { F_AVG, F_MIN, F_MAX, F_SUM, F_COUNT, F_RATE, F_DELTA, F_ABSENT, F_LAST, F_ABS };
+enum func {
+	F_AVG, F_MIN, F_MAX, F_SUM, F_COUNT, F_RATE, F_DELTA, F_ABSENT, F_LAST, F_ABS,
+	F_STDDEV, F_ZSCORE,
+};
+
+/* zscore() compares the newest sample with at least this many before it. */
+#define ZSCORE_MIN_BASELINE 10
 
 static const struct {
 	const char *name;
@@ -30,7 +36,7 @@ static const struct {
 	{ "avg", F_AVG, 2 },     { "min", F_MIN, 2 },       { "max", F_MAX, 2 },
 	{ "sum", F_SUM, 2 },     { "count", F_COUNT, 2 },   { "rate", F_RATE, 2 },
 	{ "delta", F_DELTA, 2 }, { "absent", F_ABSENT, 2 }, { "last", F_LAST, 1 },
-	{ "abs", F_ABS, 0 },
+	{ "abs", F_ABS, 0 },     { "stddev", F_STDDEV, 2 }, { "zscore", F_ZSCORE, 2 },
 };
 #define NFUNCS (sizeof funcs / sizeof funcs[0])
 
@@ -456,7 +462,7 @@ static int32_t parse_call(struct parser *p, size_t start)
 		snippet(p->text + name.start, name.len, n, sizeof n);
 		return fail(p, name.start,
 			    "unknown function '%s' (functions: avg, min, max, sum, count, rate, "
-			    "delta, absent, last, abs)", n);
+			    "delta, absent, last, abs, stddev, zscore)", n);
 	}
 	const char *fname = funcs[fi].name;
 	if (enter(p) < 0)
@@ -915,6 +921,27 @@ static double window_fn(const struct eval *ev, const struct node *n)
 			if (a[(s->head + j) & mask].v > acc)
 				acc = a[(s->head + j) & mask].v;
 		return acc;
+	case F_STDDEV: case F_ZSCORE: {
+		/* zscore: the newest sample against those before it in the
+		 * window (the baseline), in standard deviations. */
+		uint32_t end = n->fn == F_ZSCORE ? s->count - 1 : s->count;
+		uint32_t nb = end - k;
+		if (nb < (n->fn == F_ZSCORE ? ZSCORE_MIN_BASELINE : 2))
+			return NAN;
+		double mean = 0, var = 0;
+		for (uint32_t j = k; j < end; j++)
+			mean += a[(s->head + j) & mask].v;
+		mean /= nb;
+		for (uint32_t j = k; j < end; j++) {
+			double d = a[(s->head + j) & mask].v - mean;
+			var += d * d;
+		}
+		double sd = sqrt(var / (nb - 1));
+		if (n->fn == F_STDDEV)
+			return sd;
+		/* A baseline that never moved says nothing of how far is far. */
+		return sd > 0 ? (last->v - mean) / sd : NAN;
+	}
 	case F_COUNT: case F_ABSENT: case F_LAST: case F_ABS:
 		break;
 	}

@@ -21,11 +21,13 @@ static void check_result(const struct expr_result *r)
 static void run_rules(const struct rule_set *rs)
 {
 	struct alert_windows *w = alert_windows_new(rs);
-	/* Host 1 gets samples (a counter that resets, gaps, a late one); host 2 none. */
-	static const double vals[] = { 5, 80, 95, 0, 1e12, -3, 17.5, 2 };
+	/* Host 1 gets samples (a counter that resets, gaps, a late one; a
+	 * dozen, so zscore has a baseline); host 2 none. */
+	static const double vals[] = { 5, 80, 95, 0, 1e12, -3, 17.5, 2, 4, 4, 4, 4, -1e300 };
+	const int nv = (int)(sizeof vals / sizeof vals[0]);
 	for (size_t m = 0; m < rs->nneeds; m++)
-		for (int i = 0; i < 8; i++)
-			alert_windows_add(w, 1, rs->needs[m].metric, NOW - (8 - i) * 7000, vals[i]);
+		for (int i = 0; i < nv; i++)
+			alert_windows_add(w, 1, rs->needs[m].metric, NOW - (nv - i) * 7000, vals[i]);
 	if (rs->nneeds)
 		alert_windows_add(w, 1, rs->needs[0].metric, NOW - 60000, 1);
 	alert_windows_trim(w, NOW);

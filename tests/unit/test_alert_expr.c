@@ -191,6 +191,36 @@ static void test_window_functions(void **state)
 	fx_free(f);
 }
 
+/* stddev over the window; zscore: the newest sample against the ones before
+ * it, undefined with fewer than 10 of those or when they never moved. */
+static void test_stddev_and_zscore(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	/* tps 18, 22, 18, 22, ... at 110 s .. 20 s ago (10 samples: mean 20,
+	 * sample standard deviation sqrt(40 / 9)), then 10 s ago a spike to 40. */
+	for (int i = 0; i < 10; i++)
+		add(f, "game.tps", (110 - 10 * i) * SEC, i % 2 ? 22 : 18);
+	check(f, "stddev(game.tps, 5m) > 0", 1, sqrt(40.0 / 9));
+	check(f, "zscore(game.tps, 5m) > 0", -1, NAN); /* the newest has 9 before it */
+	add(f, "game.tps", 10 * SEC, 40);
+	check(f, "zscore(game.tps, 5m) > 9", 1, 20.0 / sqrt(40.0 / 9));
+	/* Its own window: 60 s holds 18/22 x5 and the 40: the baseline is 5. */
+	check(f, "zscore(game.tps, 60s) > 0", -1, NAN);
+	check(f, "stddev(game.tps, 15s) > 0", -1, NAN); /* one sample */
+	check(f, "stddev(game.tps, 5s) > 0", -1, NAN);  /* none */
+	/* A drop is negative. */
+	add(f, "game.tps", 5 * SEC, 2);
+	check(f, "zscore(game.tps, 5m) < -3", 1, (2 - 240.0 / 11) / 6.353238258056781);
+	/* A baseline that never moved gives no scale: undefined, not infinite. */
+	for (int i = 0; i < 12; i++)
+		add(f, "cpu.util", (120 - 10 * i) * SEC, 50);
+	add(f, "cpu.util", 1 * SEC, 51);
+	check(f, "zscore(cpu.util, 5m) > 3", -1, NAN);
+	check(f, "stddev(cpu.util, 5m) >= 0", 1, 0.27735009811261457);
+	fx_free(f);
+}
+
 static void test_rate_with_counter_reset(void **state)
 {
 	(void)state;
@@ -371,7 +401,7 @@ static void test_parse_errors(void **state)
 		{ "`cpu.util > 5", "metric name in backquotes has no closing '`' (column 1)" },
 		{ "`` > 5", "empty metric name (column 1)" },
 		{ "median(cpu.util, 5m) > 1", "unknown function 'median' (functions: avg, min, max, "
-		  "sum, count, rate, delta, absent, last, abs) (column 1)" },
+		  "sum, count, rate, delta, absent, last, abs, stddev, zscore) (column 1)" },
 		{ "avg > 1", "'avg' is a function: avg(METRIC, WINDOW) (column 1)" },
 		{ "last > 1", "'last' is a function: last(METRIC) (column 1)" },
 		{ "avg(cpu.util) > 1", "avg() needs a window too, as in avg(cpu.util, 5m) (column 13)" },
@@ -734,6 +764,7 @@ int main(void)
 		cmocka_unit_test(test_arithmetic_and_precedence),
 		cmocka_unit_test(test_latest_value),
 		cmocka_unit_test(test_window_functions),
+		cmocka_unit_test(test_stddev_and_zscore),
 		cmocka_unit_test(test_rate_with_counter_reset),
 		cmocka_unit_test(test_absent),
 		cmocka_unit_test(test_three_valued_logic),
