@@ -61,6 +61,15 @@ int64_t time_wall_ms(void);
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void log_set_level(enum log_level level);
 int log_set_file(const char *path, struct error *err);
+/* For a full-screen program: log to path (0600, appended; moved to
+ * path.1 first when over 8 MiB), and point fd 2 there too, so nothing a
+ * library prints lands on the screen. log_release_stderr() gives fd 2 back
+ * and logs to it again. */
+int log_capture_stderr(const char *path, struct error *err);
+void log_release_stderr(void);
+/* Also hands each message logged (no time stamp; NULL: none) to fn. */
+typedef void (*log_hook_fn)(void *arg, enum log_level level, const char *msg);
+void log_set_hook(log_hook_fn fn, void *arg);
 void log_msg(enum log_level level, const char *fmt, ...) FT_PRINTF(2, 3);
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

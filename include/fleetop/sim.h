@@ -29,6 +29,7 @@ struct sim_opts {
 	 * 0: defaults (300 and 20); flap_every_s < 0: never. */
 	int flap_every_s;
 	int flap_down_s;
+	int flap_first_s;     /* the first drop after this many seconds; 0: flap_every_s */
 	/* Each host also runs its game's server (Quake 3 getstatus, Valheim
 	 * A2S, Minecraft Server List Ping and RCON). Without spread_addrs
 	 * host i uses game_port + 2i (the query port) and game_port + 2i + 1

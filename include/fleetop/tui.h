@@ -23,6 +23,13 @@ struct tui_ctx {
 	 * msg, -1 with the error (the old ones stay). NULL: not offered. */
 	int (*reload)(void *arg, char *msg, size_t size);
 	void *reload_arg;
+	/* Where the log goes while the screen is ours (stderr too); its
+	 * warnings also show in the message line. NULL: /dev/null. */
+	const char *log_path;
+	/* Called once the screen and the log are set up, before the loop
+	 * runs: starts collection, so its first warnings are the console's. */
+	void (*start)(void *arg);
+	void *start_arg;
 };
 
 struct tui_opts {

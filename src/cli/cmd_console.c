@@ -24,6 +24,11 @@ int console_option(int opt, const char *arg, struct tui_opts *to)
 	}
 }
 
+static void console_start(void *arg)
+{
+	engine_start(arg);
+}
+
 static int console_reload(void *arg, char *msg, size_t size)
 {
 	return engine_alerts_reload(arg, msg, size);
@@ -31,12 +36,16 @@ static int console_reload(void *arg, char *msg, size_t size)
 
 int console_run_engine(struct engine *e, const char *title, const struct tui_opts *to)
 {
+	/* The log goes beside the history while the screen is the console's. */
+	char *log_path = settings_data_path(&e->settings, "console.log");
 	struct tui_ctx ctx = { .loop = e->loop, .fleet = &e->fleet, .store = e->store,
 			       .settings = &e->settings, .title = title, .alerts = e->alerts,
-			       .reload = e->alerts ? console_reload : NULL, .reload_arg = e };
-	engine_start(e);
+			       .reload = e->alerts ? console_reload : NULL, .reload_arg = e,
+			       .log_path = log_path, .start = console_start, .start_arg = e };
 	struct error err;
-	if (tui_run(&ctx, to, &err) < 0) {
+	int rc = tui_run(&ctx, to, &err);
+	free(log_path);
+	if (rc < 0) {
 		fprintf(stderr, "fleetop: %s\n", err.msg);
 		return EXIT_USAGE;
 	}

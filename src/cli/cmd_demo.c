@@ -24,14 +24,21 @@ static void sim_child(int ready_fd, const char *dir, int nhosts, int port, doubl
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	signal(SIGINT, SIG_IGN); /* Ctrl-C is for the console; it stops us */
 	struct loop *loop = loop_new();
+	/* A host drops off 30 s in, so the alerts pane has something to
+	 * show within the first minute, and every 5 minutes after. */
 	struct sim_opts so = { .nhosts = nhosts, .dir = dir, .port = port, .time_scale = scale,
-			       .seed = 42 };
+			       .seed = 42, .flap_first_s = 30 };
 	struct sim *sim = NULL;
 	struct error err = { { 0 } };
 	if (!loop || sim_start(loop, &so, &sim, &err) < 0) {
 		dprintf(ready_fd, "%s", err.msg[0] ? err.msg : "cannot start the simulator");
 		_exit(1);
 	}
+	/* From here its log goes in its folder: the terminal is the console's. */
+	char *log_path = xasprintf("%s/sim.log", dir);
+	if (log_capture_stderr(log_path, &err) < 0)
+		log_capture_stderr("/dev/null", &err);
+	free(log_path);
 	if (write(ready_fd, "ok", 2) != 2)
 		_exit(1);
 	close(ready_fd);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,6 +11,11 @@
 
 static enum log_level log_level = LOG_WARN;
 static FILE *log_file;
+static int saved_stderr = -1;
+static log_hook_fn log_hook;
+static void *log_hook_arg;
+
+#define LOG_ROTATE_BYTES (8L << 20)
 
 void log_set_level(enum log_level level)
 {
@@ -33,6 +39,43 @@ int log_set_file(const char *path, struct error *err)
 	return 0;
 }
 
+int log_capture_stderr(const char *path, struct error *err)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && st.st_size > LOG_ROTATE_BYTES) {
+		char old[4096];
+		snprintf(old, sizeof old, "%s.1", path);
+		rename(path, old); /* if it fails, the file just grows */
+	}
+	if (log_set_file(path, err) < 0)
+		return -1;
+	fflush(stderr);
+	if (saved_stderr < 0)
+		saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (dup2(fileno(log_file), STDERR_FILENO) < 0)
+		return error_set(err, "cannot send stderr to %s: %s", path, strerror(errno));
+	return 0;
+}
+
+void log_release_stderr(void)
+{
+	fflush(stderr);
+	if (saved_stderr >= 0) {
+		dup2(saved_stderr, STDERR_FILENO);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
+	if (log_file)
+		fclose(log_file);
+	log_file = NULL;
+}
+
+void log_set_hook(log_hook_fn fn, void *arg)
+{
+	log_hook = fn;
+	log_hook_arg = arg;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *names[] = { "error", "warn", "info", "debug" };
@@ -53,4 +96,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	fprintf(out, "%s fleetop %s: %s\n", stamp, names[level], line);
+	if (log_hook) {
+		log_hook_fn fn = log_hook;
+		log_hook = NULL; /* a hook that logs does not recurse */
+		fn(log_hook_arg, level, line);
+		log_hook = fn;
+	}
 }

@@ -37,7 +37,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fleetop sim [--hosts N] [--dir DIR] [--port P] [--addr A] [--spread]\n"
 		   "                  [--time-scale X] [--seed S] [--flap-every SEC] [--flap-down SEC]\n"
-		   "                  [--game-port BASE]\n"
+		   "                  [--flap-first SEC] [--game-port BASE]\n"
 		   "  Plays N Linux game-server hosts over SSH on loopback, for the console to watch.\n"
 		   "  --hosts N        how many hosts (default 24)\n"
 		   "  --dir DIR        keys, inventory and settings (default $FLEETOP_HOME/sim or ./fleetop-sim)\n"
@@ -48,6 +48,7 @@ static void usage(FILE *f)
 		   "  --seed S         which fleet (default 1)\n"
 		   "  --flap-every SEC one host drops off every SEC seconds (default 300; 0: never)\n"
 		   "  --flap-down SEC  for SEC seconds (default 20)\n"
+		   "  --flap-first SEC the first drop after SEC seconds (default: --flap-every)\n"
 		   "  --game-port BASE each host's game server: host i on BASE+2i (query) and\n"
 		   "                   BASE+2i+1 (Minecraft RCON); default P+8000. With --spread\n"
 		   "                   every host on BASE and BASE+1; default the games' own ports\n"
@@ -127,6 +128,10 @@ int sim_main(int argc, char **argv)
 			if (!parse_long(v, 1, 65535, &n))
 				goto bad_value;
 			o.game_port = (int)n;
+		} else if ((v = opt_value(argc, argv, &i, "--flap-first"))) {
+			if (!parse_long(v, 1, 86400 * 365, &n))
+				goto bad_value;
+			o.flap_first_s = (int)n;
 		} else if ((v = opt_value(argc, argv, &i, "--flap-down"))) {
 			if (!parse_long(v, 1, 86400 * 365, &n))
 				goto bad_value;

@@ -273,7 +273,9 @@ int sim_start(struct loop *loop, const struct sim_opts *o, struct sim **out, str
 	if (sim_files_write(s, err) < 0)
 		goto fail;
 	if (s->flap_host >= 0 && s->flap_every_s > 0 && s->nhosts > 1)
-		s->flap_timer = loop_timer_add(loop, (int64_t)s->flap_every_s * 1000, flap, s);
+		s->flap_timer = loop_timer_add(loop, (int64_t)(o->flap_first_s > 0 ? o->flap_first_s
+								     : s->flap_every_s) * 1000,
+					       flap, s);
 	else
 		s->flap_host = -1;
 	*out = s;

@@ -511,19 +511,40 @@ static void tui_free_state(struct tui *t)
 	free(t->prefs_path);
 }
 
+/* A warning logged while the console runs: in the message line (unless
+ * the user is typing there), and in the log file. */
+static void on_log(void *arg, enum log_level level, const char *msg)
+{
+	struct tui *t = arg;
+	if (level <= LOG_WARN && t->prompt == PROMPT_NONE)
+		tui_message(t, level == LOG_ERROR, "%s", msg);
+}
+
 int tui_run(const struct tui_ctx *ctx, const struct tui_opts *opts, struct error *err)
 {
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return error_set(err, "the console needs a terminal; use 'fleetop status' or "
 				 "'fleetop collect' without one");
+	/* Anything written to stderr from here on would land on the screen. */
+	struct error lerr;
+	const char *log_path = ctx->log_path ? ctx->log_path : "/dev/null";
+	if (log_capture_stderr(log_path, &lerr) < 0 &&
+	    (!ctx->log_path || log_capture_stderr("/dev/null", &lerr) < 0)) {
+		log_release_stderr();
+		return error_set(err, "%s", lerr.msg);
+	}
 	setlocale(LC_ALL, "");
 	struct tui *t = xcalloc(1, sizeof *t);
 	tui_init_state(t, ctx, opts);
+	log_set_hook(on_log, t);
 	have_termios = tcgetattr(STDIN_FILENO, &saved_termios) == 0;
 	int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
 		signal(crash_signals[i], on_crash);
 	if (!newterm(NULL, stdout, stdin)) {
+		log_set_hook(NULL, NULL);
+		log_release_stderr();
+		tui_free_state(t);
 		free(t);
 		return error_set(err, "cannot start the console on terminal type '%s'",
 				 getenv("TERM") ? getenv("TERM") : "(unset)");
@@ -561,6 +582,8 @@ int tui_run(const struct tui_ctx *ctx, const struct tui_opts *opts, struct error
 		sigaction(SIGWINCH, &sa, NULL);
 	}
 	loop_fd_add(ctx->loop, STDIN_FILENO, LOOP_READ, on_input, t);
+	if (ctx->start)
+		ctx->start(ctx->start_arg);
 	tui_redraw(t);
 	t->tick_timer = loop_timer_add(ctx->loop, TICK_MS, on_tick, t);
 	loop_run(ctx->loop);
@@ -579,6 +602,8 @@ int tui_run(const struct tui_ctx *ctx, const struct tui_opts *opts, struct error
 		signal(crash_signals[i], SIG_DFL);
 	if (have_termios)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+	log_set_hook(NULL, NULL);
+	log_release_stderr();
 	tui_free_state(t);
 	free(t);
 	return 0;

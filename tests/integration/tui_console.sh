@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The console driven for real in tmux on the simulated fleet: rows appear
 # and update, / narrows, Enter opens graphs, resize to 80x24 and back, a
-# theme switch, ? help lists the keys, q gives the terminal back.
+# theme switch, ? help lists the keys, q gives the terminal back; warnings
+# go to the message line and console.log, never over the screen.
 # ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
 export LC_ALL=C.UTF-8
@@ -125,6 +126,22 @@ keys Enter
 check "ASCII: frames and graphs without UTF-8" wait_for "CPU %  now"
 check "ASCII: no braille or box characters on screen" bash -c "tmux capture-pane -p -t $sess | python3 -c 'import sys; sys.exit(any(ord(c) > 127 and not (0x2500 <= ord(c) <= 0x259f) for c in sys.stdin.read()))'"
 keys q
+
+# A warning while the console runs goes to the message line and to
+# console.log beside the history, never over the screen (stderr included).
+cp "$T/sim/fleet.conf" "$T/fleet.conf.good"
+sed -i 's/^\(vh-01 .*\)$/\1 game_timeout=banana/' "$T/sim/fleet.conf"
+tmux kill-session -t "$sess"
+tmux new-session -d -s "$sess" -x 160 -y 40 \
+	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 '$FLEETOP'; echo EXITED \$?; sleep 60"
+check "console opens on an inventory with a bad variable" wait_for "Fleet 30/30"
+check "the warning shows in the message line" wait_for "vh-01: game_timeout=banana is not a duration"
+check "the warning is in console.log, mode 0600" bash -c \
+	"grep -q 'fleetop warn: vh-01: game_timeout=banana' '$T/sim/console.log' && [ \$(stat -c %a '$T/sim/console.log') = 600 ]"
+check "no log line is written over the screen" bash -c "! tmux capture-pane -p -t $sess | grep -q 'fleetop warn'"
+keys q
+check "q quits (log given back)" wait_for "EXITED 0"
+cp "$T/fleet.conf.good" "$T/sim/fleet.conf"
 
 # Read-only: no marks.
 tmux kill-session -t "$sess"
