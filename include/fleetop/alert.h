@@ -295,6 +295,18 @@ int alert_engine_tick_changed(struct alert_engine *ae, int64_t now_ms, struct er
 /* Silences, maintenance windows and acknowledgements are re-read from the
  * store at the next tick (after this process added one). */
 void alert_engine_refresh(struct alert_engine *ae);
+/* One engine a history file evaluates the rules and writes alerts and
+ * notifications: the first to tick, until it ends (then the next takes
+ * over at its next tick, carrying the open alerts on). The others follow:
+ * they show the store's open alerts and acknowledge through it, so a
+ * console beside `fleetop collect` does not raise or notify anything
+ * twice. An engine given a host selection (alert_engine_set_hosts: by host
+ * id, NULL every host; the caller keeps it alive) evaluates only those
+ * hosts, leaves the alerts of the others as they are, and hands the lead
+ * to an engine of the whole fleet that waits for it. Without a store, an
+ * engine always leads. */
+void alert_engine_set_hosts(struct alert_engine *ae, const unsigned char *selected);
+bool alert_engine_leads(const struct alert_engine *ae);
 
 enum alert_state { ALERT_INACTIVE, ALERT_PENDING, ALERT_FIRING };
 #define ALERT_MUTE_SILENCED 1

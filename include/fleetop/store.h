@@ -177,12 +177,20 @@ int store_outbox_failed(struct store *s, int64_t id, int64_t now_ms, const char 
 /* Every row (newest first, at most limit; state NULL: any). */
 int store_outbox_list(struct store *s, const char *state, int limit, store_outbox_fn fn,
 		      void *arg, struct error *err);
-/* One sender a history file, across processes (the console's and a
- * `fleetop notify` beside it must not both send a row): an flock on
- * "<db>-outbox.lock", which the OS drops when the process dies, even on
- * kill -9. *lock_fd starts at -1 and keeps the lock; close it to let go.
- * 1: held; 0: another process holds it; -1: error. */
-int store_outbox_lock(struct store *s, int *lock_fd, struct error *err);
+/* One process a history file does a job (what = "outbox": sends the
+ * outbox, so the console's sender and a `fleetop notify` beside it never
+ * both send a row; "alerts": evaluates the rules and writes alerts, so a
+ * console beside `fleetop collect` does not raise each alert twice): an
+ * flock on "<db>-<what>.lock", which the OS drops when the process dies,
+ * even on kill -9. *lock_fd starts at -1 and keeps the lock; close it to
+ * let go. 1: held; 0: another process holds it; -1: error. */
+int store_lock(struct store *s, const char *what, int *lock_fd, struct error *err);
+/* The same lock taken shared (several processes may hold it at once, and
+ * none while one holds it exclusively): 1 held, 0 not, -1 error. */
+int store_lock_shared(struct store *s, const char *what, int *lock_fd, struct error *err);
+/* Whether some process holds "<db>-<what>.lock", shared or not (false for
+ * a history only this process sees). */
+bool store_lock_taken(struct store *s, const char *what);
 
 struct store_stats {
 	int64_t samples_raw, rows_1m, rows_1h, series;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine_private.h"
 
@@ -19,7 +20,35 @@ struct alert_engine *alert_engine_new(struct fleet *f, struct store *st, int64_t
 	ae->started_ms = now_ms;
 	ae->host_sev = xcalloc(f->nhosts + 1, sizeof *ae->host_sev);
 	ae->dirty = xcalloc(f->nhosts + 1, 1);
+	ae->lock_fd = ae->want_fd = -1;
+	ae->follow_read_ms = INT64_MIN / 2;
 	return ae;
+}
+
+static void view_clear(struct alert_engine *ae)
+{
+	if (ae->view_owned) {
+		for (size_t i = 0; i < ae->nview; i++) {
+			struct alert_info *v = &ae->view[i];
+			free((char *)v->rule);
+			free((char *)v->host);
+			free((char *)v->summary);
+			free((char *)v->runbook);
+			free((char *)v->group_key);
+			free((char *)v->acked_by);
+		}
+	}
+	free(ae->view);
+	ae->view = NULL;
+	ae->nview = 0;
+	ae->view_owned = false;
+}
+
+static void fd_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 void inst_clear(struct alert_inst *a)
@@ -55,9 +84,11 @@ void alert_engine_free(struct alert_engine *ae)
 	alert_windows_free(ae->win);
 	mutes_free(ae);
 	groups_free(ae);
-	free(ae->view);
+	view_clear(ae);
 	free(ae->host_sev);
 	free(ae->dirty);
+	fd_close(&ae->lock_fd); /* the next engine on this history takes over */
+	fd_close(&ae->want_fd);
 	free(ae);
 }
 
@@ -243,6 +274,8 @@ static int open_alerts_read(struct alert_engine *ae, bool first, int64_t now_ms,
 		struct rule_slot *slot = slot_find(ae, o->rule);
 		struct host *h = fleet_find(ae->fleet, o->host);
 		struct alert_inst *a = slot && h ? &slot->inst[h->id] : NULL;
+		if (first && h && ae->hosts && !ae->hosts[h->id])
+			continue; /* not ours to evaluate: left as it is */
 		if (!first) {
 			if (a && a->id == o->id) {
 				free(a->acked_by);
@@ -336,8 +369,9 @@ int alert_engine_set_rules(struct alert_engine *ae, const struct rule_set *rs,
 	else
 		ae->win = alert_windows_new(rs);
 	/* Open alerts of rules that went: resolve them in the store; those of
-	 * rules that stay: store their labels, severity and summary. */
-	if (had_rules && ae->store) {
+	 * rules that stay: store their labels, severity and summary. A
+	 * follower has none: the leader does this at its own reload. */
+	if (had_rules && ae->store && ae->leader) {
 		int64_t now = time_wall_ms();
 		struct error werr;
 		int wrc = 0;
@@ -376,7 +410,10 @@ int alert_engine_set_rules(struct alert_engine *ae, const struct rule_set *rs,
 	}
 	/* The old rules' names are only read above: the caller frees them. */
 	slots_free(old_slots, old_n, nhosts);
-	view_build(ae); /* the view pointed into the old rules and slots */
+	if (ae->view_owned)
+		ae->follow_read_ms = INT64_MIN / 2; /* a follower's own copies */
+	else
+		view_build(ae); /* the view pointed into the old rules and slots */
 	return 0;
 }
 
@@ -514,9 +551,8 @@ static void view_build(struct alert_engine *ae)
 		for (size_t h = 0; h < nhosts; h++)
 			n += ae->slots[i].inst[h].state != ALERT_INACTIVE;
 	}
-	free(ae->view);
+	view_clear(ae);
 	ae->view = xcalloc(n + 1, sizeof *ae->view);
-	ae->nview = 0;
 	for (size_t i = 0; i < ae->nslots; i++) {
 		const struct alert_rule *r = ae->slots[i].rule;
 		for (size_t h = 0; h < nhosts; h++) {
@@ -545,10 +581,114 @@ static void view_build(struct alert_engine *ae)
 	qsort(ae->view, ae->nview, sizeof *ae->view, view_order);
 }
 
+/* ---- leading and following ---- */
+
+static void follow_row(void *arg, const struct store_alert *a)
+{
+	struct alert_engine *ae = arg;
+	struct host *h = fleet_find(ae->fleet, a->host);
+	enum alert_severity sev = SEV_NONE;
+	if (!h || strcmp(a->state, "resolved") == 0)
+		return; /* a host this fleet does not have */
+	alert_severity_parse(a->severity, &sev);
+	bool firing = strcmp(a->state, "firing") == 0;
+	ae->view = xrealloc(ae->view, (ae->nview + 1) * sizeof *ae->view);
+	ae->view[ae->nview++] = (struct alert_info){
+		.id = a->id,
+		.rule = xstrdup(a->rule),
+		.host = xstrdup(h->name),
+		.summary = xstrdup(a->summary && *a->summary ? a->summary : a->rule),
+		.runbook = a->runbook ? xstrdup(a->runbook) : NULL,
+		.group_key = xstrdup(a->group_key ? a->group_key : ""),
+		.host_id = h->id,
+		.severity = sev,
+		.state = firing ? ALERT_FIRING : ALERT_PENDING,
+		.since_ms = firing && a->fired_ms ? a->fired_ms : a->started_ms,
+		.value = a->value,
+		.acked_by = a->acked_by ? xstrdup(a->acked_by) : NULL,
+		.muted = a->muted,
+	};
+	if (firing && !a->muted && sev > ae->host_sev[h->id])
+		ae->host_sev[h->id] = sev;
+}
+
+/* A follower's tick: the leader's open alerts, re-read when the history
+ * changed (at most once a second). Its own samples only age. */
+static int follow(struct alert_engine *ae, int64_t now_ms, struct error *err)
+{
+	if (ae->win)
+		alert_windows_trim(ae->win, now_ms);
+	memset(ae->dirty, 0, ae->fleet->nhosts);
+	bool stale = now_ms - ae->follow_read_ms >= ALERT_MUTE_RELOAD_MS;
+	if (now_ms - ae->follow_read_ms < 1000 ||
+	    (!store_changed_elsewhere(ae->store) && !stale && ae->view_owned))
+		return 0;
+	ae->follow_read_ms = now_ms;
+	view_clear(ae);
+	ae->view_owned = true;
+	memset(ae->host_sev, 0, (ae->fleet->nhosts + 1) * sizeof *ae->host_sev);
+	if (store_alerts(ae->store, true, 0, 0, follow_row, ae, err) < 0)
+		return -1;
+	if (ae->nview)
+		qsort(ae->view, ae->nview, sizeof *ae->view, view_order);
+	return 0;
+}
+
+/* Whether this engine leads now: it takes the lead when it is free (an
+ * engine of a host selection only while no engine of the whole fleet waits
+ * for it), and a selection's engine hands it over to one that waits. */
+static bool lead(struct alert_engine *ae)
+{
+	struct error err;
+	if (!ae->store)
+		return true;
+	bool whole_waits = ae->hosts && store_lock_taken(ae->store, "alerts-want");
+	if (ae->leader) {
+		if (!whole_waits)
+			return true;
+		log_info("alerts: an engine of the whole fleet takes the rules over");
+		fd_close(&ae->lock_fd);
+		ae->leader = false;
+		engine_resync(ae);
+		return false;
+	}
+	if (whole_waits)
+		return false;
+	int held = store_lock(ae->store, "alerts", &ae->lock_fd, &err);
+	if (held < 0) {
+		log_warn("alerts: %s", err.msg);
+		return false;
+	}
+	if (held == 0) {
+		if (!ae->hosts && ae->want_fd < 0 &&
+		    store_lock_shared(ae->store, "alerts-want", &ae->want_fd, &err) < 0)
+			log_warn("alerts: %s", err.msg);
+		return false;
+	}
+	fd_close(&ae->want_fd);
+	ae->leader = true;
+	ae->loaded = false; /* carries on the open alerts, as a restart does */
+	view_clear(ae);
+	log_info("alerts: this process evaluates the rules");
+	return true;
+}
+
+void alert_engine_set_hosts(struct alert_engine *ae, const unsigned char *selected)
+{
+	ae->hosts = selected;
+}
+
+bool alert_engine_leads(const struct alert_engine *ae)
+{
+	return ae->leader || !ae->store;
+}
+
 static int tick(struct alert_engine *ae, int64_t now_ms, bool all, struct error *err)
 {
 	int rc = 0;
 	ae->queued = 0;
+	if (!lead(ae))
+		return follow(ae, now_ms, err) < 0 ? -1 : 0;
 	if (ae->store && !ae->loaded) {
 		if (open_alerts_read(ae, true, now_ms, err) < 0 || groups_load(ae, err) < 0 ||
 		    mutes_load(ae, now_ms, err) < 0)
@@ -565,7 +705,8 @@ static int tick(struct alert_engine *ae, int64_t now_ms, bool all, struct error 
 	for (size_t i = 0; rc == 0 && i < ae->nslots; i++) {
 		struct rule_slot *slot = &ae->slots[i];
 		for (size_t h = 0; h < ae->fleet->nhosts; h++) {
-			if ((slot->scope && !slot->scope[h]) || (!all && !ae->dirty[h]))
+			if ((slot->scope && !slot->scope[h]) || (!all && !ae->dirty[h]) ||
+			    (ae->hosts && !ae->hosts[h]))
 				continue;
 			if (evaluate(ae, slot, &ae->fleet->hosts[h], now_ms, err) < 0) {
 				rc = -1;
@@ -607,6 +748,7 @@ int alert_engine_tick_changed(struct alert_engine *ae, int64_t now_ms, struct er
 void alert_engine_refresh(struct alert_engine *ae)
 {
 	ae->mutes_read_ms = INT64_MIN / 2;
+	ae->follow_read_ms = INT64_MIN / 2;
 }
 
 size_t alert_engine_alerts(const struct alert_engine *ae, const struct alert_info **out)
@@ -623,6 +765,18 @@ enum alert_severity alert_engine_host_severity(const struct alert_engine *ae, ui
 int alert_engine_ack(struct alert_engine *ae, int64_t id, const char *who, const char *comment,
 		     int64_t now_ms, struct error *err)
 {
+	if (ae->view_owned) { /* a follower: through the store, for the leader */
+		for (size_t v = 0; v < ae->nview; v++) {
+			if (ae->view[v].id != id)
+				continue;
+			if (alert_ack_store(ae->store, id, who, comment, now_ms, err) < 0)
+				return -1;
+			free((char *)ae->view[v].acked_by);
+			ae->view[v].acked_by = who ? xstrdup(who) : NULL;
+			return 1;
+		}
+		return 0;
+	}
 	for (size_t i = 0; i < ae->nslots; i++) {
 		for (size_t h = 0; h < ae->fleet->nhosts; h++) {
 			struct alert_inst *a = &ae->slots[i].inst[h];

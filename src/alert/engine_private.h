@@ -88,6 +88,13 @@ struct alert_engine {
 	enum alert_severity *host_sev; /* by host id */
 	unsigned char *dirty;   /* by host id: samples since its last evaluation */
 	int queued;             /* outbox rows added this tick */
+	/* One engine a history evaluates (the leader, holding the "alerts"
+	 * lock); the others follow: their view is the store's open alerts. */
+	bool leader;
+	int lock_fd, want_fd;   /* "alerts" held; "alerts-want" held shared; -1 */
+	const unsigned char *hosts; /* by host id: the hosts evaluated; NULL all */
+	bool view_owned;        /* the view's strings are copies (a follower's) */
+	int64_t follow_read_ms;
 };
 
 /* engine.c */

@@ -10,7 +10,7 @@
  * a time (backoff, or what a rate limit asked for), or failed for good.
  * A row is confirmed only by its confirmation, so a crash resends exactly
  * the unconfirmed, with the same key. One process a history file sends
- * (store_outbox_lock): the console and a `fleetop notify` beside it never
+ * (store_lock): the console and a `fleetop notify` beside it never
  * both send a row.
  *
  * Requests hold secrets (webhook URLs, tokens, passwords): logs and stored
@@ -414,7 +414,7 @@ static void poll_outbox(struct loop *loop, void *arg)
 	struct error err;
 	s->poll_timer = 0;
 	s->kicked = false;
-	int held = store_outbox_lock(s->st, &s->lock_fd, &err);
+	int held = store_lock(s->st, "outbox", &s->lock_fd, &err);
 	if (held < 0 && !s->lock_warned) {
 		log_warn("notify: %s", err.msg);
 		s->lock_warned = true;

@@ -72,6 +72,9 @@ static int collect_run(int argc, char **argv)
 		if (rc)
 			return rc;
 	}
+	/* A daemon's log is what its operator reads: what happened, not only
+	 * what went wrong. */
+	log_set_level(LOG_INFO);
 	struct engine e;
 	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
 			       ENGINE_STORE | ENGINE_COLLECT | ENGINE_ALERTS | ENGINE_HUP_RELOADS) < 0)

@@ -36,8 +36,10 @@ static int console_reload(void *arg, char *msg, size_t size)
 
 int console_run_engine(struct engine *e, const char *title, const struct tui_opts *to)
 {
-	/* The log goes beside the history while the screen is the console's. */
+	/* The log goes beside the history while the screen is the console's:
+	 * a file, so what happened as well as what went wrong. */
 	char *log_path = settings_data_path(&e->settings, "console.log");
+	log_set_level(LOG_INFO);
 	struct tui_ctx ctx = { .loop = e->loop, .fleet = &e->fleet, .store = e->store,
 			       .settings = &e->settings, .title = title, .alerts = e->alerts,
 			       .reload = e->alerts ? console_reload : NULL, .reload_arg = e,

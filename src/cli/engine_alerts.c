@@ -81,6 +81,14 @@ int engine_alerts_open(struct engine *e, struct error *err)
 	if (alert_engine_set_rules(e->alerts, e->rules, err) < 0)
 		return -1;
 	alert_engine_set_notify(e->alerts, e->notify);
+	/* A selection's engine evaluates only its hosts (and hands the lead
+	 * to an engine of the whole fleet, such as `fleetop collect`). */
+	for (size_t i = 0; i < e->fleet.nhosts; i++) {
+		if (!e->selected[i]) {
+			alert_engine_set_hosts(e->alerts, e->selected);
+			break;
+		}
+	}
 	e->sender = notify_sender_new(e->loop, e->store, e->notify);
 	e->alert_timer = loop_timer_add(e->loop, FULL_TICK_MS, on_full_tick, e);
 	return 0;
@@ -114,8 +122,10 @@ int engine_alerts_reload(struct engine *e, char *msg, size_t size)
 	free(e->notify);
 	e->rules = rs;
 	e->notify = nc;
-	snprintf(msg, size, "reload: %zu rules from %s, %zu receivers", rs->n, rs->path,
-		 nc->nreceivers);
+	snprintf(msg, size, "reload: %zu rules from %s, %zu receivers%s", rs->n, rs->path,
+		 nc->nreceivers,
+		 alert_engine_leads(e->alerts) ? ""
+		 : " (another fleetop on this history evaluates the rules: reload that one)");
 	log_info("%s", msg);
 	return 0;
 }

@@ -4,12 +4,8 @@
  * and the WAL outlives the process) exactly the unconfirmed rows go out
  * again, with the same key. Rows are few and writes rare, so statements are
  * prepared per call, as events.c does. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "store_private.h"
 
@@ -172,29 +168,4 @@ int store_outbox_list(struct store *s, const char *state, int limit, store_outbo
 	if (state)
 		sqlite3_bind_text(st, 2, state, -1, SQLITE_TRANSIENT);
 	return each_row(s, st, fn, arg, "listing the outbox", err);
-}
-
-int store_outbox_lock(struct store *s, int *lock_fd, struct error *err)
-{
-	if (*lock_fd >= 0)
-		return 1;
-	if (!strcmp(s->path, ":memory:") || !*s->path)
-		return 1; /* nobody else can see this history */
-	char *path = xasprintf("%s-outbox.lock", s->path);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		error_set(err, "cannot open %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	free(path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		close(fd);
-		if (e == EWOULDBLOCK)
-			return 0;
-		return error_set(err, "cannot lock the outbox of %s: %s", s->path, strerror(e));
-	}
-	*lock_fd = fd;
-	return 1;
 }

@@ -303,7 +303,9 @@ static void draw_engine(struct pane *p, struct tui *t)
 		n += snprintf(title + n, sizeof title - (size_t)n, "%s%zu pending",
 			      v->firing ? dot : " ", v->pending);
 	if (v->muted)
-		snprintf(title + n, sizeof title - (size_t)n, "%s%zu muted", dot, v->muted);
+		n += snprintf(title + n, sizeof title - (size_t)n, "%s%zu muted", dot, v->muted);
+	if (!alert_engine_leads(t->ctx.alerts) && n < (int)sizeof title)
+		snprintf(title + n, sizeof title - (size_t)n, "%sby another fleetop", dot);
 	bool focused = t->focus == PANE_ALERTS;
 	draw_frame(t, p, title, focused);
 	int w = p->w - 2, inner = p->h - 2;

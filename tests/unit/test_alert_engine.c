@@ -789,6 +789,107 @@ static void count_open(void *arg, const struct store_alert *a)
 	ids[ids[0] < 7 ? ++ids[0] : 0] = a->id;
 }
 
+/* Two engines on one history, as a console beside `fleetop collect`: both
+ * get the same samples, in lockstep. */
+static void run2(struct world *a, struct world *b, int64_t ms, const char *hot)
+{
+	for (int64_t t = 0; t < ms; t += SEC) {
+		run(a, SEC, hot);
+		run(b, SEC, hot);
+	}
+}
+
+static int open_alerts(struct world *w, int64_t ids[8])
+{
+	struct error err;
+	memset(ids, 0, 8 * sizeof *ids);
+	if (store_alerts(w->store, true, 0, 0, count_open, ids, &err) < 0)
+		fail_msg("%s", err.msg);
+	return (int)ids[0];
+}
+
+#define TWO_RULES "[cpu_high]\nexpr = cpu.util > 80\nseverity = warning\n"
+#define TWO_NOTIFY NOTIFY_ONE "[policy all]\ngroup_wait = 0s\ngroup_interval = 1s\nstep = chat\n"
+
+/* One engine a history leads: the other raises and notifies nothing, shows
+ * the leader's alerts (ids included) and acknowledges through the store;
+ * when the leader ends, it takes over without announcing anything again. */
+static void test_one_engine_leads(void **state)
+{
+	(void)state;
+	struct world w1, w2;
+	struct sent s;
+	int64_t ids[8];
+	world_open(&w1, TWO_RULES, TWO_NOTIFY);
+	world_open(&w2, TWO_RULES, TWO_NOTIFY);
+	run2(&w1, &w2, 3 * SEC, "mc-1");
+	assert_true(alert_engine_leads(w1.ae));
+	assert_false(alert_engine_leads(w2.ae));
+	assert_int_equal(open_alerts(&w1, ids), 1);
+	outbox(&w1, &s);
+	assert_int_equal(s.n, 1);
+	const struct alert_info *a1 = find_alert(&w1, "cpu_high", "mc-1");
+	const struct alert_info *a2 = find_alert(&w2, "cpu_high", "mc-1");
+	assert_non_null(a1);
+	assert_non_null(a2);
+	assert_int_equal(a2->id, a1->id);
+	assert_int_equal(a2->state, ALERT_FIRING);
+	assert_int_equal(a2->severity, SEV_WARNING);
+	assert_int_equal(alert_engine_host_severity(w2.ae, a2->host_id), SEV_WARNING);
+	int64_t id = a1->id;
+	/* Acknowledged in the follower: the leader sees it. */
+	struct error err;
+	assert_int_equal(alert_engine_ack(w2.ae, id, "bob", "on it", w2.now, &err), 1);
+	assert_string_equal(find_alert(&w2, "cpu_high", "mc-1")->acked_by, "bob");
+	run2(&w1, &w2, 2 * SEC, "mc-1");
+	a1 = find_alert(&w1, "cpu_high", "mc-1");
+	assert_non_null(a1);
+	assert_non_null(a1->acked_by);
+	assert_string_equal(a1->acked_by, "bob");
+	/* The leader ends: the follower carries its alert on, silently. */
+	world_close(&w1);
+	run(&w2, 3 * SEC, "mc-1");
+	assert_true(alert_engine_leads(w2.ae));
+	a2 = find_alert(&w2, "cpu_high", "mc-1");
+	assert_non_null(a2);
+	assert_int_equal(a2->id, id);
+	outbox(&w2, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(open_alerts(&w2, ids), 1);
+	/* And it ends it. */
+	run(&w2, 3 * SEC, NULL);
+	outbox(&w2, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.status[1], "resolved");
+	world_close(&w2);
+}
+
+/* An engine of a host selection leads only until an engine of the whole
+ * fleet waits; either way each alert is raised once. */
+static void test_selection_hands_over(void **state)
+{
+	(void)state;
+	struct world part, whole;
+	int64_t ids[8];
+	world_open(&part, TWO_RULES, TWO_NOTIFY);
+	world_open(&whole, TWO_RULES, TWO_NOTIFY);
+	unsigned char sel[16] = { 0 };
+	sel[fleet_find(&part.fleet, "mc-1")->id] = 1;
+	alert_engine_set_hosts(part.ae, sel);
+	run(&part, 2 * SEC, "mc-1,mc-2"); /* alone: it leads, for mc-1 only */
+	assert_true(alert_engine_leads(part.ae));
+	assert_non_null(find_alert(&part, "cpu_high", "mc-1"));
+	assert_null(find_alert(&part, "cpu_high", "mc-2"));
+	run2(&whole, &part, 4 * SEC, "mc-1,mc-2"); /* the whole fleet's engine comes */
+	assert_true(alert_engine_leads(whole.ae));
+	assert_false(alert_engine_leads(part.ae));
+	assert_int_equal(open_alerts(&whole, ids), 2); /* mc-1 once, mc-2 once */
+	assert_non_null(find_alert(&whole, "cpu_high", "mc-2"));
+	assert_non_null(find_alert(&part, "cpu_high", "mc-2")); /* the store's, followed */
+	world_close(&part);
+	world_close(&whole);
+}
+
 /* A tick whose transaction fails leaves no trace in memory either: the
  * next one writes the alert and its notification again, under the id the
  * store has. */
@@ -839,6 +940,8 @@ int main(void)
 		cmocka_unit_test(test_reload_drops_rule),
 		cmocka_unit_test(test_reload_changes_rule),
 		cmocka_unit_test(test_failed_tick),
+		cmocka_unit_test(test_one_engine_leads),
+		cmocka_unit_test(test_selection_hands_over),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -310,9 +310,9 @@ static void test_sender_lock(void **state)
 	struct store *s = open_store();
 	struct error err;
 	int fd = -1;
-	assert_int_equal(store_outbox_lock(s, &fd, &err), 1);
+	assert_int_equal(store_lock(s, "outbox", &fd, &err), 1);
 	assert_true(fd >= 0);
-	assert_int_equal(store_outbox_lock(s, &fd, &err), 1); /* held: still held */
+	assert_int_equal(store_lock(s, "outbox", &fd, &err), 1); /* held: still held */
 	int up[2], down[2]; /* child -> parent, parent -> child */
 	assert_int_equal(pipe(up), 0);
 	assert_int_equal(pipe(down), 0);
@@ -328,13 +328,13 @@ static void test_sender_lock(void **state)
 		char c;
 		if (store_open(&s2, path, NULL, &err) < 0)
 			_exit(3);
-		int rc = store_outbox_lock(s2, &fd2, &err);
+		int rc = store_lock(s2, "outbox", &fd2, &err);
 		if (write(up[1], &(char){ (char)('0' + rc) }, 1) != 1)
 			_exit(3);
 		/* Wait until the parent let go, then take it. */
 		if (read(down[0], &c, 1) != 1)
 			_exit(3);
-		rc = store_outbox_lock(s2, &fd2, &err);
+		rc = store_lock(s2, "outbox", &fd2, &err);
 		_exit(rc == 1 ? 0 : 4);
 	}
 	char c;

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Two fleetop processes on one history, as `fleetop collect` running 24/7
+# with a console opened beside it (in tmux): one evaluates the rules, so
+# each alert is raised and notified once; the console shows them and says
+# whose they are. When collect is killed (-9), the console carries the open
+# alert on without announcing it again, and tells its end once.
+source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/notify.sh"
+export LC_ALL=C.UTF-8
+command -v tmux >/dev/null || { fail "tmux is not installed"; finish; }
+sess=fltwo$$
+TMUX_TMPDIR=$T; export TMUX_TMPDIR
+trap 'tmux kill-server 2>/dev/null || true; cleanup' EXIT
+screen() { tmux capture-pane -p -t "$sess"; }
+wait_for() { # text [seconds]
+	local end=$(( $(date +%s) + ${2:-15} ))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.2
+	done
+	echo "--- screen while waiting for '$1':"; screen
+	return 1
+}
+
+start_recorder rec
+P=$rec_PORT
+start_sim "$T/sim" --hosts 4 --flap-every 0
+export FLEETOP_HOME=$T/sim
+printf '\n[collect]\ninterval = 1s\n' >> "$FLEETOP_HOME/fleetop.conf"
+hosts=($(sed -n 's/^\([a-z0-9-]*\) ansible_host=.*/\1/p' "$FLEETOP_HOME/fleet.conf"))
+H=${hosts[0]}
+cat > "$FLEETOP_HOME/rules.conf" <<'EOF'
+[cpu_high]
+expr = cpu.util > 80
+severity = critical
+summary = {host} CPU {value}%
+EOF
+cat > "$FLEETOP_HOME/notify.conf" <<EOF
+[receiver hook]
+type = webhook
+url = http://127.0.0.1:$P/webhook
+send_resolved = true
+
+[policy all]
+group_by = rule, host
+group_wait = 0s
+group_interval = 1s
+step = hook
+EOF
+chmod 600 "$FLEETOP_HOME/notify.conf"
+echo "cpu * 30" > "$T/sim/control"
+
+# what the recorder got: a line an alert, "STATUS HOST"
+webhooks() {
+	"$PY" - "$T/rec.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") != "start":
+        continue
+    for a in json.loads(e["body"]).get("alerts", []):
+        print(a["status"], a["labels"]["host"])
+PY
+}
+count_hook() { webhooks | grep -c "^$1 $2\$" || true; }
+wait_count() { # STATUS HOST N SECONDS
+	local end=$(($(date +%s) + $4))
+	while [ "$(date +%s)" -le "$end" ]; do
+		[ "$(count_hook "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+open_rows() { # HOST: open alert rows of cpu_high on HOST
+	"$PY" - "$FLEETOP_HOME/fleetop.db" "$1" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT count(*) FROM alert WHERE rule='cpu_high' AND host=? AND state!='resolved'",
+                 (sys.argv[2],)).fetchone()[0])
+PY
+}
+
+"$FLEETOP" collect > "$T/c1.log" 2>&1 &
+C1=$!
+PIDS+=($C1)
+sleep 1
+tmux new-session -d -s "$sess" -x 160 -y 40 \
+	"FLEETOP_HOME=$FLEETOP_HOME LANG=C.UTF-8 TERM=xterm-256color '$FLEETOP'; sleep 60"
+check "the console beside collect says the alerts are another's" wait_for "by another fleetop"
+
+echo "cpu $H 95" > "$T/sim/control"
+check "firing for $H reaches the webhook" wait_count firing "$H" 1 10
+sleep 3 # both have seen it by now, several ticks over
+check "one firing notification, not one a process" [ "$(count_hook firing "$H")" = 1 ]
+check "one open alert row for $H" [ "$(open_rows "$H")" = 1 ]
+check "fleetop alerts lists it once" bash -c "[ \$('$FLEETOP' alerts | grep -c 'cpu_high.*$H') = 1 ]"
+check "the console shows collect's alert" wait_for "$H CPU"
+
+# collect dies without a word; the console takes over.
+kill -9 "$C1"
+wait "$C1" 2>/dev/null || true
+check "the console now evaluates the rules" bash -c \
+	"sleep 1; grep -q 'this process evaluates the rules' '$FLEETOP_HOME/console.log'"
+check "its alerts pane no longer says another's" bash -c "sleep 1; ! tmux capture-pane -p -t $sess | grep -q 'by another fleetop'"
+check "and still shows the alert" wait_for "$H CPU"
+sleep 2
+check "no new firing notification after the takeover" [ "$(count_hook firing "$H")" = 1 ]
+check "still one open alert row for $H" [ "$(open_rows "$H")" = 1 ]
+
+echo "cpu $H 30" > "$T/sim/control"
+check "resolved for $H reaches the webhook" wait_count resolved "$H" 1 10
+sleep 2
+check "resolved once" [ "$(count_hook resolved "$H")" = 1 ]
+check "no open alert row left" [ "$(open_rows "$H")" = 0 ]
+[ "$FAILS" -eq 0 ] || { echo "--- recorder"; webhooks; echo "--- collect"; tail -5 "$T/c1.log"; echo "--- console"; tail -20 "$FLEETOP_HOME/console.log"; }
+finish
