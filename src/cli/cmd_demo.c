@@ -34,11 +34,14 @@ static void sim_child(int ready_fd, const char *dir, int nhosts, int port, doubl
 		dprintf(ready_fd, "%s", err.msg[0] ? err.msg : "cannot start the simulator");
 		_exit(1);
 	}
-	/* From here its log goes in its folder: the terminal is the console's. */
+	/* From here its log and what it prints (control and flap lines) go in
+	 * its folder: the terminal is the console's. */
 	char *log_path = xasprintf("%s/sim.log", dir);
 	if (log_capture_stderr(log_path, &err) < 0)
 		log_capture_stderr("/dev/null", &err);
 	free(log_path);
+	fflush(stdout);
+	dup2(STDERR_FILENO, STDOUT_FILENO);
 	if (write(ready_fd, "ok", 2) != 2)
 		_exit(1);
 	close(ready_fd);

@@ -6,21 +6,7 @@
 # alert on without announcing it again, and tells its end once.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/notify.sh"
-export LC_ALL=C.UTF-8
-command -v tmux >/dev/null || { fail "tmux is not installed"; finish; }
-sess=fltwo$$
-TMUX_TMPDIR=$T; export TMUX_TMPDIR
-trap 'tmux kill-server 2>/dev/null || true; cleanup' EXIT
-screen() { tmux capture-pane -p -t "$sess"; }
-wait_for() { # text [seconds]
-	local end=$(( $(date +%s) + ${2:-15} ))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.2
-	done
-	echo "--- screen while waiting for '$1':"; screen
-	return 1
-}
+source "$(dirname "$0")/lib/tmux.sh"
 
 start_recorder rec
 P=$rec_PORT

@@ -5,8 +5,6 @@
 # silence, show the runbook and jump to the host; what they do is checked
 # with `fleetop alerts` from another shell. --read-only refuses them.
 source "$(dirname "$0")/lib/common.sh"
-export LC_ALL=C.UTF-8
-command -v tmux >/dev/null || { fail "tmux is not installed"; finish; }
 start_sim "$T/sim" --hosts 6 --flap-every 0
 # 6 hosts: mc-eu-01..03 in eu-minecraft, mc-us-01, q3-01, vh-01. Every
 # host has a CPU value, so these fire (or wait) as soon as samples come.
@@ -31,29 +29,7 @@ severity = info
 summary = {host} would be slow in an hour
 hosts = q3-01
 EOF
-sess=flal$$
-TMUX_TMPDIR=$T; export TMUX_TMPDIR
-trap 'tmux kill-server 2>/dev/null || true; cleanup' EXIT
-screen() { tmux capture-pane -p -t "$sess"; }
-wait_for() { # text [seconds]
-	local end=$(( $(date +%s) + ${2:-15} ))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.2
-	done
-	echo "--- screen while waiting for '$1':"; screen
-	return 1
-}
-wait_for_re() { # extended regexp [seconds]
-	local end=$(( $(date +%s) + ${2:-15} ))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		screen | grep -qE -- "$1" && return 0
-		sleep 0.2
-	done
-	echo "--- screen while waiting for /$1/:"; screen
-	return 1
-}
-keys() { tmux send-keys -t "$sess" "$@"; sleep 0.4; }
+source "$(dirname "$0")/lib/tmux.sh"
 alerts() { FLEETOP_HOME=$T/sim "$FLEETOP" alerts "$@"; }
 # The alert of a rule (and host) in `fleetop alerts --json`, through a
 # python expression on it: a.

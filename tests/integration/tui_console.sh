@@ -5,32 +5,8 @@
 # go to the message line and console.log, never over the screen.
 # ctest: smoke
 source "$(dirname "$0")/lib/common.sh"
-export LC_ALL=C.UTF-8
-command -v tmux >/dev/null || { fail "tmux is not installed"; finish; }
 start_sim "$T/sim" --hosts 30
-sess=fltui$$
-TMUX_TMPDIR=$T; export TMUX_TMPDIR
-trap 'tmux kill-server 2>/dev/null || true; cleanup' EXIT
-screen() { tmux capture-pane -p -t "$sess"; }
-wait_for() { # text [seconds]
-	local end=$(( $(date +%s) + ${2:-15} ))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.2
-	done
-	echo "--- screen while waiting for '$1':"; screen
-	return 1
-}
-wait_for_re() { # extended regexp [seconds]
-	local end=$(( $(date +%s) + ${2:-15} ))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		screen | grep -qE -- "$1" && return 0
-		sleep 0.2
-	done
-	echo "--- screen while waiting for /$1/:"; screen
-	return 1
-}
-keys() { tmux send-keys -t "$sess" "$@"; sleep 0.4; }
+source "$(dirname "$0")/lib/tmux.sh"
 tmux new-session -d -s "$sess" -x 200 -y 50 \
 	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 TERM=xterm-256color '$FLEETOP'; echo EXITED \$?; stty -a | grep -o -- '-\\?icanon'; sleep 60"
 

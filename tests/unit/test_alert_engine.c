@@ -92,6 +92,19 @@ static void world_restart(struct world *w)
 	alert_engine_set_notify(w->ae, &w->notify);
 }
 
+/* A reload of the rules (that must succeed), as :reload or SIGHUP does. */
+static void world_reload(struct world *w, const char *rules)
+{
+	struct error err;
+	struct rule_set rs = { 0 };
+	if (rules_load_string(&rs, rules, "rules.conf", &err) < 0)
+		fail_msg("%s", err.msg);
+	if (alert_engine_set_rules(w->ae, &rs, &err) < 0)
+		fail_msg("reload: %s", err.msg);
+	rules_free(&w->rules);
+	w->rules = rs;
+}
+
 static void world_close(struct world *w)
 {
 	alert_engine_free(w->ae);
@@ -706,12 +719,7 @@ static void test_reload_drops_rule(void **state)
 		   NOTIFY_ONE "[policy all]\ngroup_wait = 0s\nstep = chat\n");
 	run(&w, 2 * SEC, "mc-1");
 	assert_non_null(find_alert(&w, "cpu_high", "mc-1"));
-	struct rule_set rs = { 0 };
-	if (rules_load_string(&rs, "[ram_high]\nexpr = mem.used_pct > 90\n", "rules.conf", &err) < 0)
-		fail_msg("%s", err.msg);
-	assert_int_equal(alert_engine_set_rules(w.ae, &rs, &err), 0);
-	rules_free(&w.rules);
-	w.rules = rs;
+	world_reload(&w, "[ram_high]\nexpr = mem.used_pct > 90\n");
 	const struct alert_info *v;
 	size_t n = alert_engine_alerts(w.ae, &v);
 	for (size_t i = 0; i < n; i++)
@@ -747,14 +755,9 @@ static void test_reload_changes_rule(void **state)
 	assert_non_null(a);
 	int64_t id = a->id;
 	assert_string_equal(a->summary, "old mc-1");
-	struct rule_set rs = { 0 };
-	if (rules_load_string(&rs, "[cpu_high]\nexpr = cpu.util > 80\nseverity = critical\n"
-			      "labels = team=games\nsummary = new {host} {value}%\n"
-			      "runbook = https://wiki.example/cpu\n", "rules.conf", &err) < 0)
-		fail_msg("%s", err.msg);
-	assert_int_equal(alert_engine_set_rules(w.ae, &rs, &err), 0);
-	rules_free(&w.rules);
-	w.rules = rs;
+	world_reload(&w, "[cpu_high]\nexpr = cpu.util > 80\nseverity = critical\n"
+			 "labels = team=games\nsummary = new {host} {value}%\n"
+			 "runbook = https://wiki.example/cpu\n");
 	a = find_alert(&w, "cpu_high", "mc-1");
 	assert_non_null(a);
 	assert_int_equal(a->id, id);
