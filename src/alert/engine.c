@@ -612,16 +612,15 @@ static void follow_row(void *arg, const struct store_alert *a)
 		ae->host_sev[h->id] = sev;
 }
 
-/* A follower's tick: the leader's open alerts, re-read when the history
- * changed (at most once a second). Its own samples only age. */
+/* A follower's (full) tick: the leader's open alerts, re-read when the
+ * history changed. Its own samples only age. */
 static int follow(struct alert_engine *ae, int64_t now_ms, struct error *err)
 {
 	if (ae->win)
 		alert_windows_trim(ae->win, now_ms);
 	memset(ae->dirty, 0, ae->fleet->nhosts);
 	bool stale = now_ms - ae->follow_read_ms >= ALERT_MUTE_RELOAD_MS;
-	if (now_ms - ae->follow_read_ms < 1000 ||
-	    (!store_changed_elsewhere(ae->store) && !stale && ae->view_owned))
+	if (!store_changed_elsewhere(ae->store) && !stale && ae->view_owned)
 		return 0;
 	ae->follow_read_ms = now_ms;
 	view_clear(ae);
@@ -687,7 +686,11 @@ static int tick(struct alert_engine *ae, int64_t now_ms, bool all, struct error 
 {
 	int rc = 0;
 	ae->queued = 0;
-	if (!lead(ae))
+	/* Who leads is settled on full ticks (a second apart); a follower has
+	 * nothing to do on a sample's. */
+	if (ae->store && !all && !ae->leader)
+		return 0;
+	if (ae->store && all && !lead(ae))
 		return follow(ae, now_ms, err) < 0 ? -1 : 0;
 	if (ae->store && !ae->loaded) {
 		if (open_alerts_read(ae, true, now_ms, err) < 0 || groups_load(ae, err) < 0 ||

@@ -2,6 +2,8 @@
  * write lines that make hosts misbehave on demand, at a known moment:
  *   cpu HOST PCT [SECONDS]   hold HOST's CPU at PCT% (for SECONDS, else on)
  *   cpu HOST auto            back to the model's own
+ *   game HOST down [SECONDS] its game server stops answering (a crash)
+ *   game HOST up             and answers again
  * HOST may be `*` for every host. Each change is printed on stdout with the
  * wall-clock ms at which it took effect ("control: cpu mc-eu-03 95 at
  * 1700000000123"), so a bench can time what follows from it. The model is
@@ -110,19 +112,30 @@ static bool parse_for(const char *s, int64_t *out_ms)
 	return true;
 }
 
+/* HOST: *only its index, or -1 for `*` (every host). */
+static int host_arg(const struct sim *s, const char *word, int *only, struct error *err)
+{
+	char shown_word[40];
+	*only = -1;
+	if (strcmp(word, "*") == 0)
+		return 0;
+	for (int i = 0; i < s->nhosts; i++) {
+		if (strcmp(s->hosts[i].name, word) == 0) {
+			*only = i;
+			return 0;
+		}
+	}
+	return error_set(err, "no host %s", shown(word, shown_word, sizeof shown_word));
+}
+
 static int cpu_cmd(struct sim *s, char **w, int n, struct error *err)
 {
 	if (n < 3 || n > 4)
 		return error_set(err, "want `cpu HOST PCT [SECONDS]` or `cpu HOST auto`");
-	int only = -1;
+	int only;
 	char word[40];
-	if (strcmp(w[1], "*") != 0) {
-		for (int i = 0; i < s->nhosts && only < 0; i++)
-			if (strcmp(s->hosts[i].name, w[1]) == 0)
-				only = i;
-		if (only < 0)
-			return error_set(err, "no host %s", shown(w[1], word, sizeof word));
-	}
+	if (host_arg(s, w[1], &only, err) < 0)
+		return -1;
 	bool on = strcmp(w[2], "auto") != 0;
 	double pct = 0;
 	int64_t for_ms = 0;
@@ -147,6 +160,65 @@ static int cpu_cmd(struct sim *s, char **w, int n, struct error *err)
 	return 0;
 }
 
+static void game_set(struct sim_host *h, bool up, int64_t for_ms);
+
+static void game_expire(struct loop *loop, void *arg)
+{
+	struct sim_host *h = arg;
+	(void)loop;
+	h->game_timer = 0;
+	game_set(h, true, 0);
+}
+
+/* Stops or restarts a host's game server; a host that is off the network
+ * gets it back with the network. */
+static void game_set(struct sim_host *h, bool up, int64_t for_ms)
+{
+	struct sim *s = h->sim;
+	struct error err;
+	if (h->game_timer) {
+		loop_timer_del(s->loop, h->game_timer);
+		h->game_timer = 0;
+	}
+	if (up && h->game_stopped) {
+		h->game_stopped = false;
+		if (!h->down && sim_game_listen(h, &err) < 0)
+			log_warn("%s", err.msg);
+	} else if (!up && !h->game_stopped) {
+		h->game_stopped = true;
+		sim_game_unlisten(h);
+	}
+	if (!up && for_ms > 0)
+		h->game_timer = loop_timer_add(s->loop, for_ms, game_expire, h);
+	char what[96];
+	if (!up && for_ms > 0)
+		snprintf(what, sizeof what, "game %s down for %gs", h->name, (double)for_ms / 1000);
+	else
+		snprintf(what, sizeof what, "game %s %s", h->name, up ? "up" : "down");
+	said(what);
+}
+
+static int game_cmd(struct sim *s, char **w, int n, struct error *err)
+{
+	char word[40];
+	if (n < 3 || n > 4 || (strcmp(w[2], "down") != 0 && strcmp(w[2], "up") != 0))
+		return error_set(err, "want `game HOST down [SECONDS]` or `game HOST up`");
+	bool up = strcmp(w[2], "up") == 0;
+	int64_t for_ms = 0;
+	if (up && n == 4)
+		return error_set(err, "`game HOST up` takes no duration");
+	if (n == 4 && !parse_for(w[3], &for_ms))
+		return error_set(err, "duration %s: want seconds (e.g. 30, 1.5 or 2m)",
+				 shown(w[3], word, sizeof word));
+	int only;
+	if (host_arg(s, w[1], &only, err) < 0)
+		return -1;
+	for (int i = 0; i < s->nhosts; i++)
+		if ((only < 0 || i == only) && s->hosts[i].gs)
+			game_set(&s->hosts[i], up, for_ms);
+	return 0;
+}
+
 int sim_control_exec(struct sim *s, const char *line, struct error *err)
 {
 	if (strlen(line) > CONTROL_MAX_LINE)
@@ -166,8 +238,10 @@ int sim_control_exec(struct sim *s, const char *line, struct error *err)
 		return 0; /* blank or a comment */
 	if (strcmp(w[0], "cpu") == 0)
 		return cpu_cmd(s, w, n, err);
+	if (strcmp(w[0], "game") == 0)
+		return game_cmd(s, w, n, err);
 	char word[40];
-	return error_set(err, "unknown command %s (known: cpu)", shown(w[0], word, sizeof word));
+	return error_set(err, "unknown command %s (known: cpu, game)", shown(w[0], word, sizeof word));
 }
 
 /* One line that could not be run: said once, without echoing much of it. */
@@ -251,5 +325,8 @@ void sim_control_close(struct sim *s)
 		if (s->hosts[i].cpu_timer)
 			loop_timer_del(s->loop, s->hosts[i].cpu_timer);
 		s->hosts[i].cpu_timer = 0;
+		if (s->hosts[i].game_timer)
+			loop_timer_del(s->loop, s->hosts[i].game_timer);
+		s->hosts[i].game_timer = 0;
 	}
 }

@@ -55,6 +55,8 @@ static void usage(FILE *f)
 		   "  Lines written to the FIFO DIR/control make hosts misbehave on demand:\n"
 		   "    cpu HOST PCT [SECONDS]  hold HOST's CPU at PCT%% (for SECONDS, else on)\n"
 		   "    cpu HOST auto           back to the model's own; HOST * is every host\n"
+		   "    game HOST down [SECONDS] its game server stops answering (a crash)\n"
+		   "    game HOST up            and answers again\n"
 		   "  Each change is printed as \"control: cpu HOST 95 at <wall-clock ms>\".\n");
 }
 

@@ -179,7 +179,7 @@ static void flap(struct loop *loop, void *arg)
 		s->flap_timer = loop_timer_add(loop, 1000, flap, s);
 		return;
 	}
-	if (sim_game_listen(h, &err) < 0)
+	if (!h->game_stopped && sim_game_listen(h, &err) < 0)
 		log_warn("%s; it comes back without its game server", err.msg);
 	printf("flap: %s back at %lld\n", h->name, (long long)time_wall_ms());
 	fflush(stdout);

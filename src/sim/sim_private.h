@@ -49,6 +49,8 @@ struct sim_host {
 	int query_port, rcon_port;
 	struct game_srv *gs;
 	uint64_t cpu_timer; /* a timed `cpu HOST PCT SECONDS` ends (control.c) */
+	bool game_stopped;  /* `game HOST down`: its game server does not answer */
+	uint64_t game_timer; /* a timed `game HOST down SECONDS` ends */
 };
 
 struct sim {

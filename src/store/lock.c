@@ -58,3 +58,19 @@ bool store_lock_taken(struct store *s, const char *what)
 	}
 	return true;
 }
+
+int store_lock_wait(struct store *s, const char *what, int64_t timeout_ms, int *lock_fd,
+		    struct error *err)
+{
+	int64_t end = time_mono_ms() + timeout_ms;
+	for (;;) {
+		int rc = store_lock(s, what, lock_fd, err);
+		if (rc != 0)
+			return rc;
+		if (time_mono_ms() >= end)
+			return error_set(err, "%s: another fleetop held the %s lock for %llds; "
+					 "is one stuck?", s->path, what,
+					 (long long)(timeout_ms / 1000));
+		usleep(5000);
+	}
+}

@@ -3,12 +3,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store_private.h"
 
 #define DEFAULT_RAW_MS (48LL * HOUR_MS)
 #define DEFAULT_1M_MS (30LL * 24 * HOUR_MS)
 #define DEFAULT_1H_MS (2LL * 365 * 24 * HOUR_MS)
+#define STORE_OPEN_WAIT_MS 10000
+
+static void lock_release(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
 int store_sqlite_error(struct store *s, const char *what, struct error *err)
 {
@@ -64,21 +73,37 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
 	if (!s->opts.batch_max)
 		s->opts.batch_max = 65536;
 	*out = NULL;
+	/* Processes opening one history at once (a console and `fleetop
+	 * alerts` started together on a new file) take turns to set it up:
+	 * switching a new file to WAL is not covered by the busy timeout. */
+	int open_fd = -1;
+	if (store_lock_wait(s, "open", STORE_OPEN_WAIT_MS, &open_fd, err) < 0) {
+		store_close(s);
+		return -1;
+	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		error_set(err, "cannot open history %s: %s", path,
 			  s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		lock_release(&open_fd);
 		store_close(s);
 		return -1;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
+	/* The WAL stays when the last connection closes, so a process opening
+	 * the file then never finds it half gone. */
+	int persist = 1;
+	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	/* WAL: readers (fleetop history) never block the collector; NORMAL
 	 * sync keeps every commit across a process crash (not a power cut). */
-	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-		       "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8192;"
-		       /* Debian builds SQLite to zero deleted pages; pruning need not. */
-		       "PRAGMA secure_delete=OFF;", err) < 0 ||
-	    store_schema(s->db, path, err) < 0 ||
+	int setup = store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			       "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8192;"
+			       /* Debian builds SQLite to zero deleted pages; pruning need not. */
+			       "PRAGMA secure_delete=OFF;", err);
+	if (setup == 0)
+		setup = store_schema(s->db, path, err);
+	lock_release(&open_fd);
+	if (setup < 0 ||
 	    prepare(s, "INSERT INTO recent(max_ts, data) VALUES(?,?)", &s->ins_recent, err) < 0 ||
 	    prepare(s, "INSERT INTO series(host, metric) VALUES(?,?)", &s->ins_series, err) < 0 ||
 	    prepare(s, "SELECT id FROM series WHERE host=? AND metric=?", &s->sel_series, err) < 0 ||

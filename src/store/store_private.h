@@ -67,4 +67,8 @@ int store_write_late(struct store *s, struct sample *v, size_t n, struct error *
 void chunk_encode(const struct sample *v, size_t n, int64_t minute, struct buf *out);
 int chunk_decode(const void *data, size_t len, int64_t minute, struct sample **out, size_t *n);
 
+/* lock.c: store_lock, waiting up to timeout_ms for another holder. */
+int store_lock_wait(struct store *s, const char *what, int64_t timeout_ms, int *lock_fd,
+		    struct error *err);
+
 #endif

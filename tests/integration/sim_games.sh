@@ -333,6 +333,15 @@ PY
 check "servers still answer after the junk" bash -c \
 	"python3 '$T/raw.py' q3 '$q3_port' > /dev/null && python3 '$T/raw.py' slp '$mc_port' > /dev/null"
 
+# A crash on demand: `game HOST down 2` closes its ports (queries and RCON
+# refused at once), and they answer again 2 s later.
+echo "game $mc down 2" > "$T/sim/control"
+check "game down: the query and RCON ports are refused" bash -c "sleep 0.3;
+	! python3 '$T/raw.py' slp '$mc_port' 2> /dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/$rcon_port) 2> /dev/null"
+check "game down: the simulator said when" grep -q "^control: game $mc down for 2s at [0-9]*$" "$T/sim.log"
+check "game down 2: back and answering after 2 s" bash -c "sleep 2.5; python3 '$T/raw.py' slp '$mc_port' > /dev/null"
+check "game down 2: the simulator said it came back" grep -q "^control: game $mc up at " "$T/sim.log"
+
 # --spread: every host its own address and the games' standard ports.
 start_sim "$T/spread" --hosts 4 --spread --flap-every 0
 check "spread: standard ports in the inventory" bash -c "

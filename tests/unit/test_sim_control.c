@@ -152,6 +152,12 @@ static void test_control_lines(void **state)
 		{ "cpu mc-01 auto 5", "no duration" },
 		{ "cpu mc-01", "want" },
 		{ "cpu mc-01 95 5 extra", "want" },
+		{ "game mc-09 down", "no host mc-09" },
+		{ "game mc-01 sideways", "want" },
+		{ "game mc-01", "want" },
+		{ "game mc-01 up 5", "no duration" },
+		{ "game mc-01 down soon", "duration" },
+		{ "game mc-01 down 0", "duration" },
 		{ "mem mc-01 95", "unknown command" },
 		{ "a b c d e f g h i j", "too many" },
 	};
