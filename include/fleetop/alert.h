@@ -302,9 +302,10 @@ void alert_engine_refresh(struct alert_engine *ae);
  * console beside `fleetop collect` does not raise or notify anything
  * twice. An engine given a host selection (alert_engine_set_hosts: by host
  * id, NULL every host; the caller keeps it alive) evaluates only those
- * hosts, leaves the alerts of the others as they are, and hands the lead
- * to an engine of the whole fleet that waits for it. Without a store, an
- * engine always leads. */
+ * hosts and leaves the alerts of the others as they are; engines of
+ * several selections lead side by side (give them disjoint ones) while no
+ * engine of the whole fleet runs, and hand over to one when it starts.
+ * Without a store, an engine always leads. */
 void alert_engine_set_hosts(struct alert_engine *ae, const unsigned char *selected);
 bool alert_engine_leads(const struct alert_engine *ae);
 

@@ -188,9 +188,11 @@ int store_lock(struct store *s, const char *what, int *lock_fd, struct error *er
 /* The same lock taken shared (several processes may hold it at once, and
  * none while one holds it exclusively): 1 held, 0 not, -1 error. */
 int store_lock_shared(struct store *s, const char *what, int *lock_fd, struct error *err);
-/* Whether some process holds "<db>-<what>.lock", shared or not (false for
- * a history only this process sees). */
-bool store_lock_taken(struct store *s, const char *what);
+/* Whether another holder has "<db>-<what>.lock": exclusively (only), or
+ * at all, shared or not (false for a history only this process sees).
+ * The probe holds the lock a moment (shared when asking about exclusive
+ * holders, so such probes do not disturb each other). */
+bool store_lock_taken(struct store *s, const char *what, bool exclusively);
 
 struct store_stats {
 	int64_t samples_raw, rows_1m, rows_1h, series;

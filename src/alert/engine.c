@@ -20,7 +20,7 @@ struct alert_engine *alert_engine_new(struct fleet *f, struct store *st, int64_t
 	ae->started_ms = now_ms;
 	ae->host_sev = xcalloc(f->nhosts + 1, sizeof *ae->host_sev);
 	ae->dirty = xcalloc(f->nhosts + 1, 1);
-	ae->lock_fd = ae->want_fd = -1;
+	ae->lock_fd = -1;
 	ae->follow_read_ms = INT64_MIN / 2;
 	return ae;
 }
@@ -88,7 +88,6 @@ void alert_engine_free(struct alert_engine *ae)
 	free(ae->host_sev);
 	free(ae->dirty);
 	fd_close(&ae->lock_fd); /* the next engine on this history takes over */
-	fd_close(&ae->want_fd);
 	free(ae);
 }
 
@@ -633,42 +632,52 @@ static int follow(struct alert_engine *ae, int64_t now_ms, struct error *err)
 	return 0;
 }
 
-/* Whether this engine leads now: it takes the lead when it is free (an
- * engine of a host selection only while no engine of the whole fleet waits
- * for it), and a selection's engine hands it over to one that waits. */
+static void take_lead(struct alert_engine *ae)
+{
+	ae->leader = true;
+	ae->loaded = false; /* carries on the open alerts, as a restart does */
+	view_clear(ae);
+	log_info("alerts: this process evaluates the rules%s", ae->hosts ? " of its hosts" : "");
+}
+
+/* Whether this engine leads now. An engine of the whole fleet leads while
+ * it holds "alerts" (exclusive), once no selection's engine leads any
+ * more. A selection's engine leads its hosts, holding "alerts-part"
+ * (shared: engines of other selections lead theirs beside it), while no
+ * engine of the whole fleet holds "alerts"; when one comes, it hands over. */
 static bool lead(struct alert_engine *ae)
 {
 	struct error err;
 	if (!ae->store)
 		return true;
-	bool whole_waits = ae->hosts && store_lock_taken(ae->store, "alerts-want");
-	if (ae->leader) {
-		if (!whole_waits)
+	if (ae->hosts) {
+		if (store_lock_taken(ae->store, "alerts", true)) {
+			if (ae->leader) {
+				log_info("alerts: an engine of the whole fleet takes the rules over");
+				fd_close(&ae->lock_fd);
+				ae->leader = false;
+				engine_resync(ae);
+			}
+			return false;
+		}
+		if (ae->leader)
 			return true;
-		log_info("alerts: an engine of the whole fleet takes the rules over");
-		fd_close(&ae->lock_fd);
-		ae->leader = false;
-		engine_resync(ae);
-		return false;
-	}
-	if (whole_waits)
-		return false;
-	int held = store_lock(ae->store, "alerts", &ae->lock_fd, &err);
-	if (held < 0) {
-		log_warn("alerts: %s", err.msg);
-		return false;
-	}
-	if (held == 0) {
-		if (!ae->hosts && ae->want_fd < 0 &&
-		    store_lock_shared(ae->store, "alerts-want", &ae->want_fd, &err) < 0)
+		int held = store_lock_shared(ae->store, "alerts-part", &ae->lock_fd, &err);
+		if (held < 0)
 			log_warn("alerts: %s", err.msg);
-		return false;
+		if (held != 1)
+			return false;
+		take_lead(ae);
+		return true;
 	}
-	fd_close(&ae->want_fd);
-	ae->leader = true;
-	ae->loaded = false; /* carries on the open alerts, as a restart does */
-	view_clear(ae);
-	log_info("alerts: this process evaluates the rules");
+	if (ae->leader)
+		return true;
+	int held = store_lock(ae->store, "alerts", &ae->lock_fd, &err);
+	if (held < 0)
+		log_warn("alerts: %s", err.msg);
+	if (held != 1 || store_lock_taken(ae->store, "alerts-part", false))
+		return false; /* another leads, or selections' engines still hand over */
+	take_lead(ae);
 	return true;
 }
 

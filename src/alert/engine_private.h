@@ -89,9 +89,10 @@ struct alert_engine {
 	unsigned char *dirty;   /* by host id: samples since its last evaluation */
 	int queued;             /* outbox rows added this tick */
 	/* One engine a history evaluates (the leader, holding the "alerts"
-	 * lock); the others follow: their view is the store's open alerts. */
+	 * lock, or "alerts-part" for a selection); the others follow: their
+	 * view is the store's open alerts. */
 	bool leader;
-	int lock_fd, want_fd;   /* "alerts" held; "alerts-want" held shared; -1 */
+	int lock_fd;            /* the lock held; -1 */
 	const unsigned char *hosts; /* by host id: the hosts evaluated; NULL all */
 	bool view_owned;        /* the view's strings are copies (a follower's) */
 	int64_t follow_read_ms;

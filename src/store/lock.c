@@ -45,13 +45,13 @@ int store_lock_shared(struct store *s, const char *what, int *lock_fd, struct er
 	return lock_take(s, what, LOCK_SH, lock_fd, err);
 }
 
-bool store_lock_taken(struct store *s, const char *what)
+bool store_lock_taken(struct store *s, const char *what, bool exclusively)
 {
 	int fd = -1;
 	struct error err;
 	if (!strcmp(s->path, ":memory:") || !*s->path)
 		return false;
-	if (lock_take(s, what, LOCK_EX, &fd, &err) != 0) {
+	if (lock_take(s, what, exclusively ? LOCK_SH : LOCK_EX, &fd, &err) != 0) {
 		if (fd >= 0)
 			close(fd); /* ours for a moment: nobody else had it */
 		return false;

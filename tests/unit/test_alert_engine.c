@@ -893,6 +893,41 @@ static void test_selection_hands_over(void **state)
 	world_close(&whole);
 }
 
+/* Engines of two selections (collect @eu beside collect @us) each lead
+ * theirs: both hosts' alerts are raised, each once. */
+static void test_selections_side_by_side(void **state)
+{
+	(void)state;
+	struct world eu, us;
+	int64_t ids[8];
+	world_open(&eu, TWO_RULES, TWO_NOTIFY);
+	world_open(&us, TWO_RULES, TWO_NOTIFY);
+	unsigned char sel_eu[16] = { 0 }, sel_us[16] = { 0 };
+	sel_eu[fleet_find(&eu.fleet, "mc-1")->id] = 1;
+	sel_us[fleet_find(&us.fleet, "us-1")->id] = 1;
+	alert_engine_set_hosts(eu.ae, sel_eu);
+	alert_engine_set_hosts(us.ae, sel_us);
+	run2(&eu, &us, 4 * SEC, "mc-1,us-1");
+	assert_true(alert_engine_leads(eu.ae));
+	assert_true(alert_engine_leads(us.ae));
+	assert_int_equal(open_alerts(&eu, ids), 2);
+	assert_non_null(find_alert(&eu, "cpu_high", "mc-1"));
+	assert_null(find_alert(&eu, "cpu_high", "us-1"));
+	assert_non_null(find_alert(&us, "cpu_high", "us-1"));
+	/* A restart of one leaves the other's alert alone. */
+	int64_t us_id = find_alert(&us, "cpu_high", "us-1")->id;
+	world_restart(&eu);
+	alert_engine_set_hosts(eu.ae, sel_eu);
+	run2(&eu, &us, 3 * SEC, "mc-1,us-1");
+	assert_true(alert_engine_leads(eu.ae));
+	assert_true(alert_engine_leads(us.ae));
+	assert_int_equal(open_alerts(&eu, ids), 2);
+	assert_int_equal(find_alert(&us, "cpu_high", "us-1")->id, us_id);
+	assert_null(find_alert(&eu, "cpu_high", "us-1"));
+	world_close(&eu);
+	world_close(&us);
+}
+
 /* A tick whose transaction fails leaves no trace in memory either: the
  * next one writes the alert and its notification again, under the id the
  * store has. */
@@ -945,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_failed_tick),
 		cmocka_unit_test(test_one_engine_leads),
 		cmocka_unit_test(test_selection_hands_over),
+		cmocka_unit_test(test_selections_side_by_side),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
