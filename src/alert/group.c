@@ -74,9 +74,28 @@ static struct group_state *group_find(struct alert_engine *ae, const char *key,
 	return NULL;
 }
 
+static bool digest_has(const char *digest, int64_t id);
+
+/* Whether a stored group told of an alert of this engine's hosts (read
+ * back before the groups). */
+static bool group_ours(const struct alert_engine *ae, const char *digest)
+{
+	for (size_t s = 0; s < ae->nslots; s++) {
+		for (size_t h = 0; h < ae->fleet->nhosts; h++) {
+			const struct alert_inst *a = &ae->slots[s].inst[h];
+			if (ae->hosts[h] && a->id && digest_has(digest, a->id))
+				return true;
+		}
+	}
+	return false;
+}
+
 static void group_row(void *arg, const struct store_group *sg)
 {
 	struct alert_engine *ae = arg;
+	/* A selection's engine leaves other engines' groups alone. */
+	if (ae->hosts && !group_ours(ae, sg->last_digest))
+		return;
 	struct group_state *g = group_add(ae, sg->key, sg->policy);
 	g->created_ms = sg->first_fired_ms;
 	g->last_notified_ms = sg->last_notified_ms;
@@ -565,7 +584,9 @@ int groups_tick(struct alert_engine *ae, int64_t now_ms, struct error *err)
 			if (g->notified && (rc = engine_tx(ae, err)) == 0)
 				rc = store_group_del(ae->store, g->key, g->policy_name, err);
 		} else {
-			qsort_r(g->members, g->nmembers, sizeof *g->members, member_order, ae);
+			if (g->nmembers)
+				qsort_r(g->members, g->nmembers, sizeof *g->members, member_order,
+					ae);
 			if ((rc = engine_tx(ae, err)) == 0)
 				rc = group_flush(ae, g, now_ms, err);
 			if (g->nmembers || g->lingering) {

@@ -893,6 +893,21 @@ static void test_selection_hands_over(void **state)
 	world_close(&whole);
 }
 
+static void count_group(void *arg, const struct store_group *g)
+{
+	(void)g;
+	(*(int *)arg)++;
+}
+
+static int stored_groups(struct world *w)
+{
+	struct error err;
+	int n = 0;
+	if (store_groups(w->store, count_group, &n, &err) < 0)
+		fail_msg("%s", err.msg);
+	return n;
+}
+
 /* Engines of two selections (collect @eu beside collect @us) each lead
  * theirs: both hosts' alerts are raised, each once. */
 static void test_selections_side_by_side(void **state)
@@ -924,6 +939,13 @@ static void test_selections_side_by_side(void **state)
 	assert_int_equal(open_alerts(&eu, ids), 2);
 	assert_int_equal(find_alert(&us, "cpu_high", "us-1")->id, us_id);
 	assert_null(find_alert(&eu, "cpu_high", "us-1"));
+	/* ... and the other's group: the restarted one did not take it for
+	 * its own and end it (group_interval 1 s has long passed). */
+	run2(&eu, &us, 3 * SEC, "mc-1,us-1");
+	assert_int_equal(stored_groups(&eu), 2);
+	struct sent s;
+	outbox(&eu, &s);
+	assert_int_equal(s.n, 2); /* one firing each, nothing more */
 	world_close(&eu);
 	world_close(&us);
 }

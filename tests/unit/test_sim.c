@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sim_ports.h"
 #include "fleetop/collect.h"
 #include "fleetop/core.h"
 #include "fleetop/loop.h"
@@ -137,28 +138,6 @@ static int sim_ssh(int host, const char *cmd, struct buf *out, struct buf *err)
 	return rc;
 }
 
-/* A first port with n free ones after it (others test on this machine). */
-static int free_ports(int n)
-{
-	for (int attempt = 0; attempt < 50; attempt++) {
-		/* Below 57000: the sim's game ports are 8000 above its SSH ports. */
-		int base = 20000 + (int)((unsigned)(getpid() * 7919 + attempt * 104729) % 30000u);
-		bool ok = base + n < 65000;
-		for (int i = 0; ok && i < n; i++) {
-			struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(base + i)) };
-			inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-			int fd = socket(AF_INET, SOCK_STREAM, 0);
-			int one = 1;
-			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-			ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-			close(fd);
-		}
-		if (ok)
-			return base;
-	}
-	return 40000;
-}
-
 static bool port_open(int p)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
@@ -221,7 +200,7 @@ static int group_setup(void **state)
 	if (!mkdtemp(dir))
 		return -1;
 	/* port..port+2: the 3-host sim; +10..+209: the 200-host one; +250..: in-process */
-	port = free_ports(260);
+	port = sim_free_ports(260, 7919);
 	sim_pid = start_sim(3, port, port + 2);
 	return port_open(port + 2) ? 0 : -1;
 }

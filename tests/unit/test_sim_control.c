@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim_ports.h"
 #include "fleetop/core.h"
 #include "fleetop/loop.h"
 #include "fleetop/sim.h"
@@ -189,26 +190,6 @@ static void test_control_lines(void **state)
 	fake_free(&f);
 }
 
-static int free_port_base(int n)
-{
-	for (int attempt = 0; attempt < 50; attempt++) {
-		int base = 20000 + (int)((unsigned)(getpid() * 6151 + attempt * 104729) % 20000u);
-		bool ok = true;
-		for (int i = 0; ok && i < n; i++) {
-			struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(base + i)) };
-			inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-			int fd = socket(AF_INET, SOCK_STREAM, 0);
-			int one = 1;
-			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-			ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-			close(fd);
-		}
-		if (ok)
-			return base;
-	}
-	return 41000;
-}
-
 static void run_for(struct loop *loop, int ms)
 {
 	int64_t until = time_mono_ms() + ms;
@@ -225,7 +206,7 @@ static void test_control_fifo(void **state)
 	assert_non_null(mkdtemp(d));
 	char out_path[PATH_MAX];
 	snprintf(out_path, sizeof out_path, "%s/stdout", d);
-	int base = free_port_base(2);
+	int base = sim_free_ports(2, 6151);
 	struct loop *loop = loop_new();
 	struct sim *s = NULL;
 	struct error err;
