@@ -63,8 +63,9 @@ void log_set_level(enum log_level level);
 int log_set_file(const char *path, struct error *err);
 /* For a full-screen program: log to path (0600, appended; moved to
  * path.1 first when over 8 MiB), and point fd 2 there too, so nothing a
- * library prints lands on the screen. log_release_stderr() gives fd 2 back
- * and logs to it again. */
+ * library prints lands on the screen. A path that cannot be opened is -1
+ * with err, but fd 2 and the log go to /dev/null then all the same.
+ * log_release_stderr() gives fd 2 back and logs to it again. */
 int log_capture_stderr(const char *path, struct error *err);
 void log_release_stderr(void);
 /* Also hands each message logged (no time stamp; NULL: none) to fn. */

@@ -185,6 +185,9 @@ int store_outbox_list(struct store *s, const char *state, int limit, store_outbo
  * even on kill -9. *lock_fd starts at -1 and keeps the lock; close it to
  * let go. 1: held; 0: another process holds it; -1: error. */
 int store_lock(struct store *s, const char *what, int *lock_fd, struct error *err);
+/* Lets go of a lock taken by store_lock or store_lock_shared; *lock_fd is
+ * -1 after (and may be -1 before). */
+void store_unlock(int *lock_fd);
 /* The same lock taken shared (several processes may hold it at once, and
  * none while one holds it exclusively): 1 held, 0 not, -1 error. */
 int store_lock_shared(struct store *s, const char *what, int *lock_fd, struct error *err);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine_private.h"
 
@@ -42,13 +41,6 @@ static void view_clear(struct alert_engine *ae)
 	ae->view = NULL;
 	ae->nview = 0;
 	ae->view_owned = false;
-}
-
-static void fd_close(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
 }
 
 void inst_clear(struct alert_inst *a)
@@ -87,7 +79,7 @@ void alert_engine_free(struct alert_engine *ae)
 	view_clear(ae);
 	free(ae->host_sev);
 	free(ae->dirty);
-	fd_close(&ae->lock_fd); /* the next engine on this history takes over */
+	store_unlock(&ae->lock_fd); /* the next engine on this history takes over */
 	free(ae);
 }
 
@@ -654,7 +646,7 @@ static bool lead(struct alert_engine *ae)
 		if (store_lock_taken(ae->store, "alerts", true)) {
 			if (ae->leader) {
 				log_info("alerts: an engine of the whole fleet takes the rules over");
-				fd_close(&ae->lock_fd);
+				store_unlock(&ae->lock_fd);
 				ae->leader = false;
 				engine_resync(ae);
 			}

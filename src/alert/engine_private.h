@@ -62,7 +62,6 @@ struct group_state {
 	int step;               /* escalation steps reached */
 	int64_t seq;            /* notifications made: part of each outbox key */
 	bool notified;
-	bool lingering;         /* no alert left; says so at its group_interval */
 	struct member *members;
 	size_t nmembers, capmembers;
 };

@@ -7,11 +7,12 @@
  * the last alert resolves, receivers with send_resolved hear so at the
  * group's next group_interval and the group ends; an alert of it that fires
  * again before then carries the group on, so a flapping alert makes one
- * notification a group_interval rather than two a flap. A notification is one outbox row a receiver, keyed by the
- * group, when it began and its sequence number, written in the tick's
- * transaction with the group's new state, so a crash before the commit
- * makes the same rows with the same keys again (but for a group's first
- * notification: nothing of that group was committed, so nothing was sent). */
+ * notification a group_interval rather than two a flap. A notification is
+ * one outbox row a receiver, keyed by the group, when it began and its
+ * sequence number, written in the tick's transaction with the group's new
+ * state, so a crash before the commit makes the same rows with the same
+ * keys again (but for a group's first notification: nothing of that group
+ * was committed, so nothing was sent). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,6 +446,8 @@ static size_t steps_due(const struct notify_policy *p, int64_t elapsed)
 	return k;
 }
 
+/* 0 (or -1 on a storage error); 1 for a group with no alert left that
+ * has not said so yet: it stays until its group_interval. */
 static int group_flush(struct alert_engine *ae, struct group_state *g, int64_t now_ms,
 		       struct error *err)
 {
@@ -456,15 +459,13 @@ static int group_flush(struct alert_engine *ae, struct group_state *g, int64_t n
 	bool changed = strcmp(digest, g->last_digest) != 0;
 	struct notification n;
 	int rc = 0;
-	g->lingering = false;
 	if (!g->nmembers) {
 		/* Over: those who heard it began hear so at its group_interval,
 		 * unless it carries on by then. */
 		if (g->notified && *g->last_digest &&
 		    now_ms - g->last_notified_ms < p->group_interval_ms) {
-			g->lingering = true;
 			free(digest);
-			return 0;
+			return 1;
 		}
 		if (g->notified && *g->last_digest) {
 			rc = notification_build(ae, g, &n, now_ms, err);
@@ -587,9 +588,12 @@ int groups_tick(struct alert_engine *ae, int64_t now_ms, struct error *err)
 			if (g->nmembers)
 				qsort_r(g->members, g->nmembers, sizeof *g->members, member_order,
 					ae);
-			if ((rc = engine_tx(ae, err)) == 0)
-				rc = group_flush(ae, g, now_ms, err);
-			if (g->nmembers || g->lingering) {
+			bool lingers = false;
+			if ((rc = engine_tx(ae, err)) == 0 && (rc = group_flush(ae, g, now_ms, err)) > 0) {
+				lingers = true;
+				rc = 0;
+			}
+			if (g->nmembers || lingers) {
 				i++;
 				continue;
 			}

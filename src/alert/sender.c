@@ -530,7 +530,6 @@ void notify_sender_free(struct notify_sender *s)
 	for (size_t i = 0; i < s->ngates; i++)
 		free(s->gates[i].receiver);
 	free(s->gates);
-	if (s->lock_fd >= 0)
-		close(s->lock_fd);
+	store_unlock(&s->lock_fd);
 	free(s);
 }

@@ -37,8 +37,7 @@ static void sim_child(int ready_fd, const char *dir, int nhosts, int port, doubl
 	/* From here its log and what it prints (control and flap lines) go in
 	 * its folder: the terminal is the console's. */
 	char *log_path = xasprintf("%s/sim.log", dir);
-	if (log_capture_stderr(log_path, &err) < 0)
-		log_capture_stderr("/dev/null", &err);
+	log_capture_stderr(log_path, &err); /* else to /dev/null */
 	free(log_path);
 	fflush(stdout);
 	dup2(STDERR_FILENO, STDOUT_FILENO);

@@ -47,14 +47,16 @@ int log_capture_stderr(const char *path, struct error *err)
 		snprintf(old, sizeof old, "%s.1", path);
 		rename(path, old); /* if it fails, the file just grows */
 	}
-	if (log_set_file(path, err) < 0)
-		return -1;
+	struct error nerr;
+	int rc = log_set_file(path, err);
+	if (rc < 0 && log_set_file("/dev/null", &nerr) < 0)
+		return -1; /* stderr stays what it was */
 	fflush(stderr);
 	if (saved_stderr < 0)
 		saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	if (dup2(fileno(log_file), STDERR_FILENO) < 0)
 		return error_set(err, "cannot send stderr to %s: %s", path, strerror(errno));
-	return 0;
+	return rc;
 }
 
 void log_release_stderr(void)

@@ -37,10 +37,10 @@ static const char *shown(const char *w, char *out, size_t size)
 	return out;
 }
 
-static void said(const char *what)
+void sim_said(const char *kind, const char *what)
 {
 	/* stdout is a pipe or a file for benches: flush each line at once. */
-	printf("control: %s at %lld\n", what, (long long)time_wall_ms());
+	printf("%s: %s at %lld\n", kind, what, (long long)time_wall_ms());
 	fflush(stdout);
 }
 
@@ -53,7 +53,7 @@ static void cpu_expire(struct loop *loop, void *arg)
 	h->model.cpu_forced = false;
 	char what[64];
 	snprintf(what, sizeof what, "cpu %s auto", h->name);
-	said(what);
+	sim_said("control", what);
 }
 
 /* on: hold at util (0..1) for for_ms (0: until told); off: the model's. */
@@ -73,7 +73,7 @@ static void cpu_set(struct sim_host *h, bool on, double util, int64_t for_ms, co
 		h->cpu_timer = loop_timer_add(s->loop, for_ms, cpu_expire, h);
 	char what[128];
 	snprintf(what, sizeof what, "cpu %s %s", h->name, text);
-	said(what);
+	sim_said("control", what);
 }
 
 static bool parse_pct(const char *s, double *out)
@@ -195,7 +195,7 @@ static void game_set(struct sim_host *h, bool up, int64_t for_ms)
 		snprintf(what, sizeof what, "game %s down for %gs", h->name, (double)for_ms / 1000);
 	else
 		snprintf(what, sizeof what, "game %s %s", h->name, up ? "up" : "down");
-	said(what);
+	sim_said("control", what);
 }
 
 static int game_cmd(struct sim *s, char **w, int n, struct error *err)

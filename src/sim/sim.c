@@ -162,11 +162,9 @@ static void flap(struct loop *loop, void *arg)
 	struct error err;
 	s->flap_timer = 0;
 	if (!h->down) {
-		/* On stdout with the wall-clock ms, as control changes are: what
-		 * a test or bench times detection from. */
-		printf("flap: %s down for %ds at %lld\n", h->name, s->flap_down_s,
-		       (long long)time_wall_ms());
-		fflush(stdout);
+		char what[96];
+		snprintf(what, sizeof what, "%s down for %ds", h->name, s->flap_down_s);
+		sim_said("flap", what);
 		h->down = true;
 		sim_host_unlisten(h);
 		sim_host_drop_conns(h);
@@ -181,8 +179,9 @@ static void flap(struct loop *loop, void *arg)
 	}
 	if (!h->game_stopped && sim_game_listen(h, &err) < 0)
 		log_warn("%s; it comes back without its game server", err.msg);
-	printf("flap: %s back at %lld\n", h->name, (long long)time_wall_ms());
-	fflush(stdout);
+	char what[64];
+	snprintf(what, sizeof what, "%s back", h->name);
+	sim_said("flap", what);
 	h->down = false;
 	int64_t up = (int64_t)(s->flap_every_s - s->flap_down_s) * 1000;
 	s->flap_timer = loop_timer_add(loop, up > 1000 ? up : 1000, flap, s);

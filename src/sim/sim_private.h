@@ -102,12 +102,16 @@ void sim_host_drop_conns(struct sim_host *h);
 void sim_host_reap_all(struct sim_host *h);
 
 /* control.c: dir/control, a FIFO of commands (`cpu HOST PCT [SECONDS]`,
- * `cpu HOST auto`) that make hosts misbehave on demand. Without it the
+ * `cpu HOST auto`, `game HOST down [SECONDS]`, `game HOST up`) that make
+ * hosts misbehave on demand. Without it the
  * sim runs on (a warning says why). */
 void sim_control_open(struct sim *s);
 void sim_control_close(struct sim *s);
 /* Runs one line; -1 with err naming what is wrong (nothing changed). */
 int sim_control_exec(struct sim *s, const char *line, struct error *err);
+/* "KIND: WHAT at <wall-clock ms>" on stdout, at once: a change (control,
+ * flap) that tests and benches time what follows from. */
+void sim_said(const char *kind, const char *what);
 
 /* shell.c: the built-in command set. */
 struct sim_shell;

@@ -35,6 +35,13 @@ static int lock_take(struct store *s, const char *what, int how, int *lock_fd,
 	return 1;
 }
 
+void store_unlock(int *lock_fd)
+{
+	if (*lock_fd >= 0)
+		close(*lock_fd);
+	*lock_fd = -1;
+}
+
 int store_lock(struct store *s, const char *what, int *lock_fd, struct error *err)
 {
 	return lock_take(s, what, LOCK_EX, lock_fd, err);
@@ -49,11 +56,8 @@ bool store_lock_taken(struct store *s, const char *what, bool exclusively)
 {
 	int fd = -1;
 	struct error err;
-	if (!strcmp(s->path, ":memory:") || !*s->path)
-		return false;
 	if (lock_take(s, what, exclusively ? LOCK_SH : LOCK_EX, &fd, &err) != 0) {
-		if (fd >= 0)
-			close(fd); /* ours for a moment: nobody else had it */
+		store_unlock(&fd); /* ours for a moment (or a history no other sees) */
 		return false;
 	}
 	return true;

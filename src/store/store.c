@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "store_private.h"
 
@@ -11,13 +10,6 @@
 #define DEFAULT_1M_MS (30LL * 24 * HOUR_MS)
 #define DEFAULT_1H_MS (2LL * 365 * 24 * HOUR_MS)
 #define STORE_OPEN_WAIT_MS 10000
-
-static void lock_release(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
 
 int store_sqlite_error(struct store *s, const char *what, struct error *err)
 {
@@ -85,7 +77,7 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
 	    SQLITE_OK) {
 		error_set(err, "cannot open history %s: %s", path,
 			  s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		lock_release(&open_fd);
+		store_unlock(&open_fd);
 		store_close(s);
 		return -1;
 	}
@@ -102,7 +94,7 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
 			       "PRAGMA secure_delete=OFF;", err);
 	if (setup == 0)
 		setup = store_schema(s->db, path, err);
-	lock_release(&open_fd);
+	store_unlock(&open_fd);
 	if (setup < 0 ||
 	    prepare(s, "INSERT INTO recent(max_ts, data) VALUES(?,?)", &s->ins_recent, err) < 0 ||
 	    prepare(s, "INSERT INTO series(host, metric) VALUES(?,?)", &s->ins_series, err) < 0 ||

@@ -527,12 +527,7 @@ int tui_run(const struct tui_ctx *ctx, const struct tui_opts *opts, struct error
 				 "'fleetop collect' without one");
 	/* Anything written to stderr from here on would land on the screen. */
 	struct error lerr;
-	const char *log_path = ctx->log_path ? ctx->log_path : "/dev/null";
-	if (log_capture_stderr(log_path, &lerr) < 0 &&
-	    (!ctx->log_path || log_capture_stderr("/dev/null", &lerr) < 0)) {
-		log_release_stderr();
-		return error_set(err, "%s", lerr.msg);
-	}
+	bool log_lost = log_capture_stderr(ctx->log_path ? ctx->log_path : "/dev/null", &lerr) < 0;
 	setlocale(LC_ALL, "");
 	struct tui *t = xcalloc(1, sizeof *t);
 	tui_init_state(t, ctx, opts);
@@ -574,6 +569,8 @@ int tui_run(const struct tui_ctx *ctx, const struct tui_opts *opts, struct error
 			tui_message(t, true, "%s", terr.msg);
 	}
 	layout_compute(t);
+	if (log_lost)
+		tui_message(t, true, "%s; the log is lost", lerr.msg);
 	if (pipe2(t->sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
 		winch_fd = t->sig_pipe[1];
 		loop_fd_add(ctx->loop, t->sig_pipe[0], LOOP_READ, on_winch_pipe, t);
