@@ -130,4 +130,17 @@ check "read-only refuses marks" wait_for "read-only"
 # Ctrl-C also gives the terminal back.
 keys C-c
 check "Ctrl-C quits" wait_for "EXITED"
+
+# A log file that cannot be opened: the console runs and says so in its
+# message line.
+mv "$T/sim/console.log" "$T/console.log.kept"
+mkdir "$T/sim/console.log"
+tmux kill-session -t "$sess"
+tmux new-session -d -s "$sess" -x 160 -y 40 \
+	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 '$FLEETOP'; echo EXITED \$?; sleep 60"
+check "an unopenable console.log is said in the message line" \
+	wait_for "cannot open log file $T/sim/console.log: Is a directory; the log is lost"
+check "the console runs on" wait_for "Fleet 30/30"
+keys q
+check "and quits with exit 0" wait_for "EXITED 0"
 finish
