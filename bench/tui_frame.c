@@ -1,4 +1,5 @@
-/* Time to build one frame of the console at 100 and 1000 hosts. */
+/* Time to build one frame of the console: tui_frame [HOSTS...]
+ * (default 100 1000); the largest size is also drawn small and whole. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +50,26 @@ static void run(int nhosts, bool fleet_only, int rows, int cols)
 	buf_free(&inv);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int sizes[16] = { 100, 1000 }, nsizes = 2;
+	if (argc > 1) {
+		nsizes = 0;
+		for (int i = 1; i < argc && nsizes < 16; i++) {
+			char *end;
+			long n = strtol(argv[i], &end, 10);
+			if (*end || n < 1 || n > 1000000) {
+				fprintf(stderr, "tui_frame: '%s' is not a host count (1 to 1000000)\n", argv[i]);
+				return 2;
+			}
+			sizes[nsizes++] = (int)n;
+		}
+	}
 	printf("tui-frame: time to build and output one frame (target < 4 ms at 1000 hosts)\n");
-	run(100, true, 50, 200);
-	run(1000, true, 50, 200);
-	run(1000, true, 24, 80);
-	run(1000, false, 50, 200);
+	for (int i = 0; i < nsizes; i++)
+		run(sizes[i], true, 50, 200);
+	int largest = sizes[nsizes - 1];
+	run(largest, true, 24, 80);
+	run(largest, false, 50, 200);
 	return 0;
 }

@@ -179,7 +179,7 @@ static int alert_from(struct notify_alert *a, const cJSON *o, struct error *err)
 {
 	if (!cJSON_IsObject(o))
 		return error_set(err, "notification: an alert is not an object");
-	int64_t id;
+	int64_t id = 0;
 	if (get_int(o, "id", &id, err) < 0 || get_str(o, "fingerprint", "", &a->fingerprint, err) ||
 	    get_str(o, "status", "firing", &a->status, err) || get_str(o, "rule", "", &a->rule, err) ||
 	    get_str(o, "host", "", &a->host, err) || get_str(o, "summary", "", &a->summary, err) ||
