@@ -57,6 +57,15 @@ const char *format_si(double v, char *out, size_t size);
 int64_t time_mono_ms(void);
 int64_t time_wall_ms(void);
 
+/* Random numbers, one source for the whole program (core/random.c): seeded
+ * from the kernel once per thread; for jitter, challenges, spreads. */
+uint64_t random_u64(void);
+uint32_t random_u32(void);
+uint64_t random_below(uint64_t n); /* uniform in [0, n); 0 when n is 0 */
+/* n bytes straight from the kernel (getrandom): for what must be
+ * unpredictable, such as the name of a temporary file. -1 on failure. */
+int random_bytes(void *buf, size_t n);
+
 /* Logging: to stderr by default, or to a file. Never pass secrets. */
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void log_set_level(enum log_level level);

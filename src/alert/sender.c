@@ -33,15 +33,6 @@
 
 static void kick_in(struct notify_sender *s, int64_t delay_ms);
 
-static uint32_t rng_next(struct notify_sender *s)
-{
-	uint32_t x = s->rng; /* xorshift32 */
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return s->rng = x;
-}
-
 static struct notify_gate *gate(struct notify_sender *s, const char *receiver)
 {
 	for (size_t i = 0; i < s->ngates; i++)
@@ -150,7 +141,7 @@ void notify_xfer_done(struct xfer *x, enum notify_verdict v, int64_t retry_in_ms
 			 x->tries + 1, took);
 		break;
 	case NOTIFY_RETRY: {
-		int64_t wait = retry_in_ms >= 0 ? retry_in_ms : notify_backoff_ms(x->tries, rng_next(s));
+		int64_t wait = retry_in_ms >= 0 ? retry_in_ms : notify_backoff_ms(x->tries, random_u32());
 		char w[32];
 		fmt_wait(wait, w, sizeof w);
 		if (retry_in_ms >= 0) {
@@ -463,9 +454,6 @@ struct notify_sender *notify_sender_new(struct loop *loop, struct store *st,
 	s->st = st;
 	s->cfg = cfg;
 	s->lock_fd = -1;
-	s->rng = (uint32_t)time_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
-	if (!s->rng)
-		s->rng = 1;
 	if (notify_http_init(s) < 0) {
 		log_error("notify: cannot start libcurl");
 		free(s);

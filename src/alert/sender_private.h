@@ -118,7 +118,6 @@ struct notify_sender {
 	size_t in_flight;
 	struct notify_gate *gates;
 	size_t ngates;
-	uint32_t rng;
 	struct notify_outcome *unwritten;
 	size_t nunwritten;
 	uint64_t sent, retried, failed;

@@ -58,17 +58,6 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static uint32_t random_u32(void)
-{
-	static uint64_t s;
-	if (!s)
-		s = (uint64_t)time_wall_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&s;
-	s ^= s << 13;
-	s ^= s >> 7;
-	s ^= s << 17;
-	return (uint32_t)(s >> 16);
-}
-
 const char *game_proto_name(enum game_proto p)
 {
 	static const char *const names[] = { "quake3", "a2s", "minecraft", "rcon" };
