@@ -26,6 +26,14 @@ void loop_fd_del(struct loop *loop, int fd);
 uint64_t loop_timer_add(struct loop *loop, int64_t delay_ms, loop_timer_fn fn, void *arg);
 void loop_timer_del(struct loop *loop, uint64_t id);
 
+/* Signals as loop events: fn runs on the loop, in a normal context, when
+ * sig arrives (the handler itself only writes the number to a self-pipe).
+ * One loop owns a signal at a time; adding it again replaces fn. Removing
+ * it, or freeing the loop, restores the disposition it had before. */
+typedef void (*loop_signal_fn)(struct loop *loop, int sig, void *arg);
+int loop_signal_add(struct loop *loop, int sig, loop_signal_fn fn, void *arg);
+void loop_signal_del(struct loop *loop, int sig);
+
 /* Runs callbacks ready within max_wait_ms (-1: until something is ready). */
 int loop_run_once(struct loop *loop, int max_wait_ms);
 /* Runs until loop_stop. */

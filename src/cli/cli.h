@@ -50,7 +50,6 @@ struct engine {
 	struct store *store;
 	unsigned flags;
 	uint64_t flush_timer, prune_timer;
-	int signal_pipe[2];
 	bool interrupted;
 	bool reload;             /* SIGHUP seen */
 	/* alerting (engine_alerts.c) */

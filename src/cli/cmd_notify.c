@@ -79,51 +79,26 @@ static int ctx_open(struct notify_ctx *c, const struct notify_opts *o, bool want
 	return 0;
 }
 
-/* ---- SIGINT/SIGTERM end a wait (self-pipe, as the engine does) ---- */
+/* ---- SIGINT/SIGTERM end a wait ---- */
 
-static int sig_pipe[2] = { -1, -1 };
-
-static void on_signal(int sig)
+static void on_signal(struct loop *loop, int sig, void *arg)
 {
+	(void)loop;
 	(void)sig;
-	if (sig_pipe[1] >= 0) {
-		int saved = errno;
-		ssize_t n = write(sig_pipe[1], "x", 1);
-		(void)n;
-		errno = saved;
-	}
-}
-
-static void on_sig_readable(struct loop *loop, int fd, int events, void *arg)
-{
-	char b[16];
-	while (read(fd, b, sizeof b) > 0)
-		;
 	*(bool *)arg = true; /* run_sender looks after each turn */
 }
 
 static void signals_watch(struct loop *loop, bool *interrupted)
 {
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
-		loop_fd_add(loop, sig_pipe[0], LOOP_READ, on_sig_readable, interrupted);
-		struct sigaction sa = { .sa_handler = on_signal };
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
+	loop_signal_add(loop, SIGINT, on_signal, interrupted);
+	loop_signal_add(loop, SIGTERM, on_signal, interrupted);
 	signal(SIGPIPE, SIG_IGN);
 }
 
 static void signals_unwatch(struct loop *loop)
 {
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	if (sig_pipe[0] >= 0) {
-		loop_fd_del(loop, sig_pipe[0]);
-		close(sig_pipe[0]);
-		close(sig_pipe[1]);
-		sig_pipe[0] = sig_pipe[1] = -1;
-	}
+	loop_signal_del(loop, SIGINT);
+	loop_signal_del(loop, SIGTERM);
 }
 
 /* ---- one row by key ---- */

@@ -13,35 +13,18 @@
 
 #define PRUNE_EVERY_MS (10 * 60 * 1000)
 
-static int signal_fd = -1;
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char c = (unsigned char)sig;
-	if (signal_fd >= 0 && write(signal_fd, &c, 1) < 0) {
-		/* nothing to do: the loop is already being told */
-	}
-	errno = saved;
-}
-
-static void on_signal_pipe(struct loop *loop, int fd, int events, void *arg)
+/* SIGINT and SIGTERM end the run; SIGHUP reloads rules and receivers
+ * where the command asked for it (collect), and ends the run elsewhere. */
+static void on_signal(struct loop *loop, int sig, void *arg)
 {
 	struct engine *e = arg;
-	unsigned char c;
-	bool stop = false;
-	(void)events;
-	while (read(fd, &c, 1) == 1) {
-		if (c == SIGHUP && (e->flags & ENGINE_HUP_RELOADS)) {
-			char msg[600];
-			engine_alerts_reload(e, msg, sizeof msg);
-		} else {
-			e->interrupted = true;
-			stop = true;
-		}
+	if (sig == SIGHUP && (e->flags & ENGINE_HUP_RELOADS)) {
+		char msg[600];
+		engine_alerts_reload(e, msg, sizeof msg);
+		return;
 	}
-	if (stop)
-		loop_stop(loop);
+	e->interrupted = true;
+	loop_stop(loop);
 }
 
 static void on_state(void *arg, struct host *h)
@@ -120,7 +103,6 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 		const char *selection, unsigned flags, struct error *err)
 {
 	memset(e, 0, sizeof *e);
-	e->signal_pipe[0] = e->signal_pipe[1] = -1;
 	e->flags = flags;
 	settings_init(&e->settings);
 	if (settings_load(&e->settings, config_path, err) < 0)
@@ -152,15 +134,9 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 		e->collector = collector_new(e->loop, e->pool, &e->settings, on_sample, e);
 		collector_on_event(e->collector, on_event, e);
 	}
-	if (pipe2(e->signal_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
-		signal_fd = e->signal_pipe[1];
-		loop_fd_add(e->loop, e->signal_pipe[0], LOOP_READ, on_signal_pipe, e);
-		struct sigaction sa = { .sa_handler = on_signal };
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-	}
+	loop_signal_add(e->loop, SIGINT, on_signal, e);
+	loop_signal_add(e->loop, SIGTERM, on_signal, e);
+	loop_signal_add(e->loop, SIGHUP, on_signal, e);
 	if ((flags & ENGINE_ALERTS) && e->store && engine_alerts_open(e, err) < 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -211,13 +187,6 @@ void engine_close(struct engine *e)
 	}
 	if (e->loop)
 		loop_free(e->loop);
-	signal_fd = -1;
-	for (int i = 0; i < 2; i++)
-		if (e->signal_pipe[i] >= 0)
-			close(e->signal_pipe[i]);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
 	fleet_free(&e->fleet);
 	settings_free(&e->settings);
 	free(e->selected);

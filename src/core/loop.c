@@ -3,6 +3,8 @@
  * timers in a binary heap. Timer ids carry a slot and a generation, so a
  * stale id can never cancel a newer timer in the same slot. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -36,7 +38,18 @@ struct loop {
 	uint32_t heap_len;
 	int64_t now;
 	bool stop;
+	/* Signals: the self-pipe the handler writes to, and who to call. */
+	int sig_pipe[2];
+	struct loop_sig {
+		loop_signal_fn fn;
+		void *arg;
+		struct sigaction old;
+	} sigs[NSIG];
 };
+
+/* Where the handler writes: the pipe of the loop that owns each signal.
+ * Written only outside handlers (add/del); read in them. */
+static volatile sig_atomic_t sig_write_fd[NSIG];
 
 #define NO_SLOT UINT32_MAX
 
@@ -50,6 +63,7 @@ struct loop *loop_new(void)
 	}
 	l->free_head = NO_SLOT;
 	l->now = time_mono_ms();
+	l->sig_pipe[0] = l->sig_pipe[1] = -1;
 	return l;
 }
 
@@ -57,6 +71,12 @@ void loop_free(struct loop *l)
 {
 	if (!l)
 		return;
+	for (int sig = 1; sig < NSIG; sig++)
+		loop_signal_del(l, sig);
+	if (l->sig_pipe[0] >= 0) {
+		close(l->sig_pipe[0]);
+		close(l->sig_pipe[1]);
+	}
 	close(l->epfd);
 	free(l->fds);
 	free(l->timers);
@@ -112,6 +132,70 @@ void loop_fd_del(struct loop *l, int fd)
 		return;
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 	memset(&l->fds[fd], 0, sizeof l->fds[fd]);
+}
+
+/* Signals. */
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	int fd = sig > 0 && sig < NSIG ? sig_write_fd[sig] : 0;
+	unsigned char c = (unsigned char)sig;
+	/* A full pipe already holds a wake-up: losing this byte loses nothing
+	 * the loop will not see. */
+	if (fd > 0 && write(fd - 1, &c, 1) < 0) {
+	}
+	errno = saved;
+}
+
+static void on_sig_pipe(struct loop *l, int fd, int events, void *arg)
+{
+	unsigned char b[64];
+	ssize_t n;
+	(void)events;
+	(void)arg;
+	while ((n = read(fd, b, sizeof b)) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			if (b[i] < NSIG && l->sigs[b[i]].fn)
+				l->sigs[b[i]].fn(l, b[i], l->sigs[b[i]].arg);
+}
+
+int loop_signal_add(struct loop *l, int sig, loop_signal_fn fn, void *arg)
+{
+	if (sig <= 0 || sig >= NSIG || sig > 255 || !fn)
+		return -1;
+	if (l->sig_pipe[0] < 0) {
+		if (pipe2(l->sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+			return -1;
+		if (loop_fd_add(l, l->sig_pipe[0], LOOP_READ, on_sig_pipe, NULL) < 0) {
+			close(l->sig_pipe[0]);
+			close(l->sig_pipe[1]);
+			l->sig_pipe[0] = l->sig_pipe[1] = -1;
+			return -1;
+		}
+	}
+	struct loop_sig *s = &l->sigs[sig];
+	if (!s->fn) {
+		struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+		sigemptyset(&sa.sa_mask);
+		sig_write_fd[sig] = l->sig_pipe[1] + 1;
+		if (sigaction(sig, &sa, &s->old) < 0) {
+			sig_write_fd[sig] = 0;
+			return -1;
+		}
+	}
+	s->fn = fn;
+	s->arg = arg;
+	return 0;
+}
+
+void loop_signal_del(struct loop *l, int sig)
+{
+	if (sig <= 0 || sig >= NSIG || !l->sigs[sig].fn)
+		return;
+	sigaction(sig, &l->sigs[sig].old, NULL);
+	sig_write_fd[sig] = 0;
+	memset(&l->sigs[sig], 0, sizeof l->sigs[sig]);
 }
 
 /* Timer heap. */

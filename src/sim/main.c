@@ -1,6 +1,6 @@
 /* `fleetop sim`: runs the simulated fleet in the foreground until SIGINT
- * or SIGTERM. Signals reach the loop through a self-pipe, so shutdown
- * happens between callbacks, never inside one. */
+ * or SIGTERM. Signals reach the loop as events (loop_signal_add), so
+ * shutdown happens between callbacks, never inside one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,24 +12,9 @@
 
 #include "sim_private.h"
 
-static int sig_pipe[2] = { -1, -1 };
-
-static void on_signal(int sig)
+static void on_signal(struct loop *loop, int sig, void *arg)
 {
-	int saved = errno;
-	unsigned char c = (unsigned char)sig;
-	if (write(sig_pipe[1], &c, 1) < 0) {
-		/* The pipe is full: a stop is already on its way. */
-	}
-	errno = saved;
-}
-
-static void on_sig_pipe(struct loop *loop, int fd, int events, void *arg)
-{
-	unsigned char c;
-	(void)events, (void)arg;
-	while (read(fd, &c, 1) > 0)
-		;
+	(void)sig, (void)arg;
 	loop_stop(loop);
 }
 
@@ -159,17 +144,13 @@ bad_value:
 	fd_limit_raise(); /* a listening socket per host before anyone connects */
 	signal(SIGPIPE, SIG_IGN);
 	struct loop *loop = loop_new();
-	if (!loop || pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+	if (!loop || loop_signal_add(loop, SIGINT, on_signal, NULL) < 0 ||
+	    loop_signal_add(loop, SIGTERM, on_signal, NULL) < 0) {
 		fprintf(stderr, "fleetop sim: cannot set up the event loop: %s\n", strerror(errno));
 		loop_free(loop);
 		free(dir);
 		return 1;
 	}
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	loop_fd_add(loop, sig_pipe[0], LOOP_READ, on_sig_pipe, NULL);
 
 	struct sim *s = NULL;
 	struct error err = { "" };
@@ -195,12 +176,6 @@ bad_value:
 		loop_run(loop);
 		sim_stop(s);
 	}
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	loop_fd_del(loop, sig_pipe[0]);
-	close(sig_pipe[0]);
-	close(sig_pipe[1]);
-	sig_pipe[0] = sig_pipe[1] = -1;
 	loop_free(loop);
 	free(dir);
 	return rc;

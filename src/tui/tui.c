@@ -23,7 +23,6 @@
 
 static struct termios saved_termios;
 static bool have_termios;
-static int winch_fd = -1;
 
 /* Crash: put the terminal back with async-signal-safe calls only, then
  * die of the same signal so the core dump and exit status stay true. */
@@ -37,16 +36,6 @@ static void on_crash(int sig)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
 	signal(sig, SIG_DFL);
 	raise(sig);
-}
-
-static void on_winch(int sig)
-{
-	(void)sig;
-	int saved = errno;
-	if (winch_fd >= 0 && write(winch_fd, "w", 1) < 0) {
-		/* already pending */
-	}
-	errno = saved;
 }
 
 void tui_focus_host(struct tui *t, struct host *h)
@@ -445,14 +434,11 @@ static void on_input(struct loop *loop, int fd, int events, void *arg)
 		tui_redraw(t);
 }
 
-static void on_winch_pipe(struct loop *loop, int fd, int events, void *arg)
+static void on_winch(struct loop *loop, int sig, void *arg)
 {
 	struct tui *t = arg;
-	char buf[16];
 	(void)loop;
-	(void)events;
-	while (read(fd, buf, sizeof buf) > 0) {
-	}
+	(void)sig;
 	resize(t);
 	tui_redraw(t);
 }
@@ -479,7 +465,6 @@ static void tui_init_state(struct tui *t, const struct tui_ctx *ctx, const struc
 	t->ctx = *ctx;
 	if (opts)
 		t->opts = *opts;
-	t->sig_pipe[0] = t->sig_pipe[1] = -1;
 	static const struct pane_ops *const ops[PANE_COUNT] = {
 		&pane_fleet_ops, &pane_host_ops, &pane_alerts_ops, &pane_ops_ops,
 	};
@@ -571,13 +556,7 @@ int tui_run(const struct tui_ctx *ctx, const struct tui_opts *opts, struct error
 	layout_compute(t);
 	if (log_lost)
 		tui_message(t, true, "%s; the log is lost", lerr.msg);
-	if (pipe2(t->sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
-		winch_fd = t->sig_pipe[1];
-		loop_fd_add(ctx->loop, t->sig_pipe[0], LOOP_READ, on_winch_pipe, t);
-		struct sigaction sa = { .sa_handler = on_winch };
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGWINCH, &sa, NULL);
-	}
+	loop_signal_add(ctx->loop, SIGWINCH, on_winch, t);
 	loop_fd_add(ctx->loop, STDIN_FILENO, LOOP_READ, on_input, t);
 	if (ctx->start)
 		ctx->start(ctx->start_arg);
@@ -587,13 +566,7 @@ int tui_run(const struct tui_ctx *ctx, const struct tui_opts *opts, struct error
 
 	loop_timer_del(ctx->loop, t->tick_timer);
 	loop_fd_del(ctx->loop, STDIN_FILENO);
-	if (t->sig_pipe[0] >= 0) {
-		loop_fd_del(ctx->loop, t->sig_pipe[0]);
-		close(t->sig_pipe[0]);
-		close(t->sig_pipe[1]);
-	}
-	winch_fd = -1;
-	signal(SIGWINCH, SIG_DFL);
+	loop_signal_del(ctx->loop, SIGWINCH);
 	endwin();
 	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
 		signal(crash_signals[i], SIG_DFL);

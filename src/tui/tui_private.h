@@ -64,7 +64,6 @@ struct tui {
 	uint64_t seen_generation;
 	time_t drawn_second;      /* the clock in the title bar */
 	uint64_t tick_timer;
-	int sig_pipe[2];
 	/* prompt */
 	enum prompt_kind prompt;
 	char line[PROMPT_MAX];
