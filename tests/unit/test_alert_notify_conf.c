@@ -364,6 +364,25 @@ static void test_load_file(void **state)
 	assert_int_equal(notify_config_load(&cfg, p, false, &err), 0);
 	assert_string_equal(cfg.receivers[0].secret, "abc");
 	notify_config_free(&cfg);
+
+	/* Writable by others: refused, whatever it holds (a command receiver
+	 * in it would run as us). */
+	write_file("notify.conf", example, 0664);
+	assert_int_equal(notify_config_load(&cfg, p, false, &err), -1);
+	assert_true(str_starts_with(err.msg, p));
+	assert_non_null(strstr(err.msg, "is writable by its group (mode 0664)"));
+	assert_non_null(strstr(err.msg, "chmod go-w"));
+	assert_null(cfg.receivers);
+	write_file("notify.conf", example, 0646);
+	assert_int_equal(notify_config_load(&cfg, p, true, &err), -1);
+	assert_non_null(strstr(err.msg, "is writable by everyone (mode 0646)"));
+	if (geteuid() == 0) {
+		write_file("notify.conf", example, 0644);
+		assert_int_equal(chown(p, 65534, 65534), 0);
+		assert_int_equal(notify_config_load(&cfg, p, false, &err), -1);
+		assert_non_null(strstr(err.msg, "is owned by uid 65534, not by you"));
+		assert_int_equal(chown(p, 0, 0), 0);
+	}
 	free(p);
 }
 
