@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "collect_private.h"
+#include "fleetop/text.h"
 #include "fleetop/loop.h"
 #include "fleetop/settings.h"
 #include "fleetop/ssh.h"
@@ -272,9 +273,15 @@ static void publish(struct game_host *gh, bool ok, const char *why)
 	host_set_info(h, "game.via", gh->query_ssh ? "ssh" : "direct");
 	host_set_info(h, "game.rcon_via", !gh->rcon_port ? NULL : gh->used_ssh ? "ssh" : "direct");
 	struct buf list = { 0 };
-	for (int i = 0; i < st->nlist; i++)
-		buf_printf(&list, "%s\t%d\t%d\n", st->list[i].name, st->list[i].score,
-			   st->list[i].ping);
+	for (int i = 0; i < st->nlist; i++) {
+		/* One line a player, tab-separated: a name holds neither. */
+		char *name = text_sanitize_dup(st->list[i].name, strlen(st->list[i].name), 0);
+		for (char *p = name; *p; p++)
+			if (*p == '\t')
+				*p = ' ';
+		buf_printf(&list, "%s\t%d\t%d\n", name, st->list[i].score, st->list[i].ping);
+		free(name);
+	}
 	host_set_info(h, "game.players_list", list.data ? list.data : "");
 	buf_free(&list);
 	host_set_info(h, "game.error", gh->rcon_error[0] ? gh->rcon_error : NULL);
@@ -466,6 +473,7 @@ static void proc_stdout(void *arg, const char *data, size_t len)
 	int n = game_proc_parser_feed(gh->proc_parser, data, len, proc_emit, gh, note, sizeof note,
 				      &err);
 	if (n < 0) {
+		text_sanitize(err.msg, strlen(err.msg), 0);
 		log_warn("%s", err.msg);
 		host_set_info(gh->host, "proc.error", err.msg);
 	} else if (n > 0) {
@@ -495,6 +503,7 @@ static void proc_retry_later(struct game_host *gh, const char *why)
 	int64_t wait = collector_restart_delay(&gh->proc_restarts);
 	char msg[300];
 	snprintf(msg, sizeof msg, "game probe: %s; restarts in %lds", why, (long)(wait / 1000));
+	text_sanitize(msg, strlen(msg), 0); /* the probe's stderr */
 	host_set_info(gh->host, "proc.error", msg);
 	log_warn("%s: %s", gh->host->name, msg);
 	struct loop *loop = collector_loop(gh->g->c);
