@@ -86,10 +86,22 @@ void log_msg(enum log_level level, const char *fmt, ...) FT_PRINTF(2, 3);
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
-/* Writes a whole file atomically (temp file in the same folder, fsync, rename). */
+/* Writes a whole file atomically: a temp file of an unpredictable name in
+ * the same folder (O_EXCL|O_NOFOLLOW, so nothing planted there is written
+ * through), fsync, rename, fsync of the folder. */
 int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct error *err);
+/* The same, with the two fsyncs only when sync (a file that is cheap to
+ * make again, such as a simulator's host key). */
+int file_write_atomic_sync(const char *path, const void *data, size_t len, int mode, bool sync,
+			   struct error *err);
 /* Reads a whole file; *out is NUL-terminated, caller frees. */
 int file_read_all(const char *path, char **out, size_t *len, struct error *err);
+/* Reads a file whose content fleetop acts on as the user (notify.conf can
+ * run commands): refused unless a regular file owned by the user (or
+ * root) that group and others cannot write. *mode (if not NULL) gets its
+ * permission bits. */
+int file_read_trusted(const char *path, char **out, size_t *len, unsigned *mode,
+		      struct error *err);
 /* Raises the open-files limit to the hard limit: a large fleet needs a
  * socket a host, more than the usual 1024. */
 void fd_limit_raise(void);

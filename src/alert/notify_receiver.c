@@ -2,10 +2,12 @@
  * and which it needs; the endpoint URL and the secret come from the file,
  * a 0600 file or the environment. A URL may be a secret itself (Discord,
  * Slack, Teams webhooks), so no message here ever shows one. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fleetop/settings.h"
@@ -165,6 +167,89 @@ static int set_secret(const struct conf_ctx *c, const struct conf_section *s,
 		return -1;
 	if (!strcmp(kv->key, "secret") && (*r->secret == '\0' || !str_is_word(r->secret)))
 		return conf_fail(c, s, kv->line, err, "secret is empty or holds a space");
+	return 0;
+}
+
+/* The URL's host is this machine (127.0.0.0/8, ::1, localhost): clear
+ * text to it crosses no network (a test listener, a local TLS relay). */
+static bool url_is_loopback(const char *url)
+{
+	const char *p = strstr(url, "://");
+	if (!p)
+		return false;
+	p += 3;
+	size_t auth_len = strcspn(p, "/?#");
+	const char *at = memrchr(p, '@', auth_len);
+	if (at) {
+		auth_len -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	char host[256];
+	size_t n;
+	if (*p == '[') {
+		const char *end = memchr(p, ']', auth_len);
+		if (!end)
+			return false;
+		n = (size_t)(end - p - 1);
+		p++;
+	} else {
+		n = strcspn(p, ":/?#");
+	}
+	if (n == 0 || n >= sizeof host)
+		return false;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return strcasecmp(host, "localhost") == 0;
+}
+
+/* Credentials never travel in clear text beyond this machine: an http://
+ * endpoint that gets a secret (user:password in the URL, a token in it
+ * as Discord's, Slack's and Teams' have, a URL kept as a secret, or the
+ * receiver's secret as a header or in the body), and SMTP logging in
+ * without TLS it insists on, are refused. */
+static int check_transport(const struct conf_ctx *c, const struct conf_section *s,
+			   const struct type_info *ti, struct notify_receiver *r,
+			   struct error *err)
+{
+	if (!r->url || url_is_loopback(r->url))
+		return 0;
+	const struct conf_kv *ukv = NULL;
+	one_of(c, s, "url", &ukv, err); /* checked already: cannot fail now */
+	int uline = ukv ? ukv->line : s->line;
+	const char *ukey = ukv ? ukv->key : "url";
+	if (str_starts_with(r->url, "http://")) {
+		const char *what = NULL;
+		size_t auth_len = strcspn(r->url + 7, "/?#");
+		if (memchr(r->url + 7, '@', auth_len))
+			what = "the user and password in its URL";
+		else if (r->secret)
+			what = ti->type == RECV_PAGERDUTY ? "its routing key (secret)"
+							  : "its secret (as a login or a token)";
+		else if (ti->url_is_secret && ti->type != RECV_WEBHOOK)
+			what = "the token in its URL";
+		else if (ukv && strcmp(ukv->key, "url") != 0)
+			what = "its URL (a secret, read from a file or the environment)";
+		if (what)
+			return conf_fail(c, s, uline, err, "%s is http://, so %s would cross the "
+					 "network in clear text for anyone on the way to read; use "
+					 "https:// (plain http is taken only to 127.0.0.1 or ::1, such "
+					 "as a local TLS relay)", ukey, what);
+	}
+	if (ti->type == RECV_EMAIL && r->secret && r->starttls < 2 &&
+	    str_starts_with(r->url, "smtp://")) {
+		const struct conf_kv *tkv = conf_get(s, "starttls");
+		return conf_fail(c, s, tkv ? tkv->line : uline, err, "starttls = %s with a password "
+				 "(secret): the password would go in clear text whenever the "
+				 "server offers no STARTTLS (or someone on the way strips it); use "
+				 "starttls = required or an smtps:// URL",
+				 r->starttls == 1 ? "try" : "off");
+	}
 	return 0;
 }
 
@@ -336,7 +421,8 @@ int notify_receiver_build(const struct conf_ctx *c, const struct conf_section *s
 	r->send_resolved = ti->send_resolved;
 	if (check_keys(c, s, ti, err) < 0 || set_misc(c, s, r, err) < 0 ||
 	    set_addresses(c, s, r, err) < 0 ||
-	    (ti->schemes && set_url(c, s, ti, r, err) < 0) || set_secret(c, s, r, err) < 0) {
+	    (ti->schemes && set_url(c, s, ti, r, err) < 0) || set_secret(c, s, r, err) < 0 ||
+	    check_transport(c, s, ti, r, err) < 0) {
 		notify_receiver_free(r);
 		return -1;
 	}

@@ -19,7 +19,36 @@
 
 #define REAP_POLL_MS 50
 
-extern char **environ;
+/* What a hook's environment holds, and nothing else: not fleetop's own,
+ * which has every secret_env variable of notify.conf, SSH_AUTH_SOCK (the
+ * key to every host) and whatever the shell that started it had. These
+ * are the login basics and where fleetop keeps its files (so the hook's
+ * `fleetop alerts ack` reaches the same store); fleetop-notify(5). */
+static const char *const hook_env_passed[] = {
+	"HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ",
+	"FLEETOP_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+};
+#define HOOK_PATH "PATH=/usr/bin:/bin"
+#define HOOK_ENV_MAX (sizeof hook_env_passed / sizeof hook_env_passed[0] + 2)
+
+/* Fills envp (HOOK_ENV_MAX slots, NULL-terminated); hook_env_free frees it. */
+static void hook_env(char **envp)
+{
+	size_t n = 0;
+	envp[n++] = xstrdup(HOOK_PATH);
+	for (size_t i = 0; i < sizeof hook_env_passed / sizeof hook_env_passed[0]; i++) {
+		const char *v = getenv(hook_env_passed[i]);
+		if (v)
+			envp[n++] = xasprintf("%s=%s", hook_env_passed[i], v);
+	}
+	envp[n] = NULL;
+}
+
+static void hook_env_free(char **envp)
+{
+	for (char **e = envp; *e; e++)
+		free(*e);
+}
 
 static void close_fd(struct xfer *x, int *fd)
 {
@@ -154,7 +183,11 @@ static int spawn(struct xfer *x, int in, int out, struct error *err)
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
 					      POSIX_SPAWN_SETSIGMASK);
-	int rc = posix_spawnp(&x->pid, x->req.argv[0], &fa, &at, x->req.argv, environ);
+	/* The program is looked up on fleetop's PATH; it runs with its own. */
+	char *envp[HOOK_ENV_MAX];
+	hook_env(envp);
+	int rc = posix_spawnp(&x->pid, x->req.argv[0], &fa, &at, x->req.argv, envp);
+	hook_env_free(envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (rc != 0) {

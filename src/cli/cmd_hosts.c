@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleetop/text.h"
 #include "options.h"
 
 static int hosts_run(int argc, char **argv)
@@ -13,7 +14,8 @@ static int hosts_run(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			printf("usage: fleetop hosts [options] [SELECTION]\n"
-			       "Lists the inventory: name, address, port, user and groups.\n" COMMON_HELP);
+			       "Lists the inventory: name, address, port, user and groups (--json:\n"
+			       "and variables, secrets shown as <redacted>).\n" COMMON_HELP);
 			return EXIT_OK;
 		}
 		int rc = common_option_or_usage(opt, optarg, &o, "hosts");
@@ -48,7 +50,8 @@ static int hosts_run(int argc, char **argv)
 				cJSON_AddItemToArray(g, cJSON_CreateString(h->groups[k]));
 			cJSON *v = cJSON_AddObjectToObject(j, "vars");
 			for (size_t k = 0; k < h->nvars; k++)
-				cJSON_AddStringToObject(v, h->vars[k].key, h->vars[k].value);
+				cJSON_AddStringToObject(v, h->vars[k].key,
+							text_redact(h->vars[k].key, h->vars[k].value));
 			cJSON_AddItemToArray(arr, j);
 			continue;
 		}

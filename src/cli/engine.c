@@ -143,8 +143,23 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 	return 0;
 }
 
+/* host_key_policy = off is for throwaway test fleets; anyone else must
+ * hear of it at every start, on stderr, in the log and the console's
+ * message line (log_warn reaches all three, whichever is in use). */
+static void warn_host_keys_off(const struct engine *e)
+{
+	if (e->settings.host_key_policy != HOST_KEY_OFF)
+		return;
+	log_warn("WARNING: host_key_policy = off%s%s: host keys are NOT checked, so anyone "
+		 "between here and a host can pose as it and take what fleetop sends (commands, "
+		 "RCON passwords); set host_key_policy = strict or accept-new in [ssh]",
+		 e->settings.path ? " in " : "", e->settings.path ? e->settings.path : "");
+}
+
 void engine_start(struct engine *e)
 {
+	if (!e->watching)
+		warn_host_keys_off(e);
 	for (size_t i = 0; i < e->fleet.nhosts; i++) {
 		if (!e->selected[i])
 			continue;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "collect_private.h"
+#include "fleetop/text.h"
 #include "fleetop/collect.h"
 #include "fleetop/fleet.h"
 #include "fleetop/loop.h"
@@ -76,9 +77,14 @@ void collector_event(struct collector *c, struct host *h, int64_t ts_ms, const c
 {
 	if (!ts_ms)
 		ts_ms = time_wall_ms();
-	log_info("%s: event %s (%s): %s", h->name, kind, severity, message);
+	/* A host's words: clean before the log, the store and the screen. */
+	char *msg = text_sanitize_dup(message, strlen(message), 0);
+	char *what = text_sanitize_dup(kind, strlen(kind), 0);
+	log_info("%s: event %s (%s): %s", h->name, what, severity, msg);
 	if (c->on_event)
-		c->on_event(c->event_arg, h, ts_ms, severity, kind, message);
+		c->on_event(c->event_arg, h, ts_ms, severity, what, msg);
+	free(what);
+	free(msg);
 }
 
 void collector_on_event(struct collector *c, event_fn fn, void *arg)
@@ -203,6 +209,7 @@ static void probe_retry_later(struct probe *p, const char *why)
 	int64_t wait = collector_restart_delay(&p->restarts);
 	snprintf(p->host->error, sizeof p->host->error, "%s; probe restarts in %lds", why,
 		 (long)(wait / 1000));
+	text_sanitize(p->host->error, strlen(p->host->error), 0); /* the probe's stderr */
 	log_warn("%s: %s", p->host->name, p->host->error);
 	loop_timer_del(c->loop, p->restart_timer);
 	p->restart_timer = loop_timer_add(c->loop, wait, on_restart, p);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "collect_private.h"
+#include "fleetop/text.h"
 #include "fleetop/loop.h"
 #include "fleetop/ssh.h"
 
@@ -87,6 +88,7 @@ static void run_error(struct custom_run *cr, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	snprintf(cr->error, sizeof cr->error, "%s: %s", run_label(cr, label, sizeof label), msg);
+	text_sanitize(cr->error, strlen(cr->error), 0); /* the collector's stderr, say */
 	cr->run_had_error = true;
 	log_warn("%s: %s", cr->ch->host->name, cr->error);
 	host_error_update(cr->ch);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "collect_private.h"
+#include "fleetop/text.h"
 #include "fleetop/loop.h"
 #include "fleetop/settings.h"
 #include "fleetop/ssh.h"
@@ -47,11 +48,12 @@ struct game_host {
 	enum stage stage;
 	int attempt;                   /* 0: the preferred way, 1: the other */
 	bool used_ssh;                 /* the way of the attempt under way */
+	bool query_ssh;                /* the way the query of this poll answered */
 	bool last_ok_ssh;              /* auto: the way that answered last */
 	char first_why[200];
 	struct game_result res;
 	bool have_result;
-	char rcon_error[200];
+	char rcon_error[400];
 	uint64_t polls;
 	/* The game-process probe. */
 	struct ssh_exec *proc_exec;
@@ -268,11 +270,18 @@ static void publish(struct game_host *gh, bool ok, const char *why)
 	host_set_info(h, "game.map", st->map[0] ? st->map : NULL);
 	host_set_info(h, "game.name", st->name[0] ? st->name : NULL);
 	host_set_info(h, "game.version", st->version[0] ? st->version : NULL);
-	host_set_info(h, "game.via", gh->used_ssh ? "ssh" : "direct");
+	host_set_info(h, "game.via", gh->query_ssh ? "ssh" : "direct");
+	host_set_info(h, "game.rcon_via", !gh->rcon_port ? NULL : gh->used_ssh ? "ssh" : "direct");
 	struct buf list = { 0 };
-	for (int i = 0; i < st->nlist; i++)
-		buf_printf(&list, "%s\t%d\t%d\n", st->list[i].name, st->list[i].score,
-			   st->list[i].ping);
+	for (int i = 0; i < st->nlist; i++) {
+		/* One line a player, tab-separated: a name holds neither. */
+		char *name = text_sanitize_dup(st->list[i].name, strlen(st->list[i].name), 0);
+		for (char *p = name; *p; p++)
+			if (*p == '\t')
+				*p = ' ';
+		buf_printf(&list, "%s\t%d\t%d\n", name, st->list[i].score, st->list[i].ping);
+		free(name);
+	}
 	host_set_info(h, "game.players_list", list.data ? list.data : "");
 	buf_free(&list);
 	host_set_info(h, "game.error", gh->rcon_error[0] ? gh->rcon_error : NULL);
@@ -290,7 +299,11 @@ static void on_query(void *arg, enum query_outcome outcome, const char *why,
 {
 	struct game_host *gh = arg;
 	gh->query = NULL;
-	bool other_way = gh->via == VIA_AUTO && gh->attempt == 0;
+	/* The RCON password never goes straight in clear text while the
+	 * session that could carry it is up: no other way then. */
+	bool rcon_kept_on_ssh = gh->stage == STAGE_RCON && gh->used_ssh &&
+				gh->host->state == HOST_UP;
+	bool other_way = gh->via == VIA_AUTO && gh->attempt == 0 && !rcon_kept_on_ssh;
 	if (outcome == QUERY_NO_PATH && other_way) {
 		snprintf(gh->first_why, sizeof gh->first_why, "%s: %s",
 			 gh->used_ssh ? "via ssh" : "direct", why);
@@ -308,6 +321,12 @@ static void on_query(void *arg, enum query_outcome outcome, const char *why,
 			snprintf(full, sizeof full, "%s", why);
 		else
 			snprintf(full, sizeof full, "%s: %s", what, why);
+		if (outcome == QUERY_NO_PATH && gh->via == VIA_AUTO && rcon_kept_on_ssh) {
+			size_t n = strlen(full);
+			snprintf(full + n, sizeof full - n, " (via ssh; not tried directly, where the "
+				 "password would cross the network in clear text: query_via=direct "
+				 "allows that)");
+		}
 	}
 	if (gh->stage == STAGE_QUERY) {
 		if (outcome != QUERY_OK) {
@@ -316,6 +335,7 @@ static void on_query(void *arg, enum query_outcome outcome, const char *why,
 		}
 		if (gh->via == VIA_AUTO)
 			gh->last_ok_ssh = gh->used_ssh;
+		gh->query_ssh = gh->used_ssh;
 		gh->res = *res;
 		memset(&res->st, 0, sizeof res->st); /* ours now */
 		gh->have_result = true;
@@ -365,6 +385,12 @@ static void attempt_start(struct game_host *gh)
 	struct host *h = gh->host;
 	struct error err = { { 0 } };
 	bool ssh_first = gh->via == VIA_SSH || (gh->via == VIA_AUTO && gh->last_ok_ssh);
+	/* RCON logs in with a password that Source RCON sends in clear text:
+	 * through the SSH session whenever there is one (or one is coming),
+	 * whichever way the query answered; straight only without one, or
+	 * when query_via=direct says so. */
+	if (gh->stage == STAGE_RCON && gh->via == VIA_AUTO)
+		ssh_first = h->state != HOST_DOWN;
 	gh->used_ssh = gh->attempt == 0 ? ssh_first : !ssh_first;
 	enum game_proto proto = gh->stage == STAGE_RCON ? PROTO_RCON : gh->kind->proto;
 	int port = gh->stage == STAGE_RCON ? gh->rcon_port : gh->query_port;
@@ -447,6 +473,7 @@ static void proc_stdout(void *arg, const char *data, size_t len)
 	int n = game_proc_parser_feed(gh->proc_parser, data, len, proc_emit, gh, note, sizeof note,
 				      &err);
 	if (n < 0) {
+		text_sanitize(err.msg, strlen(err.msg), 0);
 		log_warn("%s", err.msg);
 		host_set_info(gh->host, "proc.error", err.msg);
 	} else if (n > 0) {
@@ -476,6 +503,7 @@ static void proc_retry_later(struct game_host *gh, const char *why)
 	int64_t wait = collector_restart_delay(&gh->proc_restarts);
 	char msg[300];
 	snprintf(msg, sizeof msg, "game probe: %s; restarts in %lds", why, (long)(wait / 1000));
+	text_sanitize(msg, strlen(msg), 0); /* the probe's stderr */
 	host_set_info(gh->host, "proc.error", msg);
 	log_warn("%s: %s", gh->host->name, msg);
 	struct loop *loop = collector_loop(gh->g->c);

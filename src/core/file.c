@@ -5,16 +5,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fleetop/core.h"
 
-int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct error *err)
+/* A name no other process can guess: pid, time and 64 random bits. */
+static char *temp_name(const char *path)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	uint64_t r = 0;
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+		r = (uint64_t)time_mono_ms() * 6364136223846793005ull ^ (uint64_t)(uintptr_t)&r;
+	return xasprintf("%s.tmp.%ld.%016llx", path, (long)getpid(), (unsigned long long)r);
+}
+
+/* The folder holding path, synced so the rename itself survives a crash. */
+static int sync_dir_of(const char *path, struct error *err)
+{
+	char *copy = xstrdup(path);
+	char *dir = dirname(copy);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+	if (fd < 0 || fsync(fd) < 0)
+		rc = error_set(err, "cannot sync directory %s: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+int file_write_atomic_sync(const char *path, const void *data, size_t len, int mode, bool sync,
+			   struct error *err)
+{
+	/* O_EXCL|O_NOFOLLOW on a fresh random name: a link or file planted
+	 * in the folder beforehand is refused, never written through. */
+	char *tmp = NULL;
+	int fd = -1;
+	for (int tries = 0; tries < 8 && fd < 0; tries++) {
+		free(tmp);
+		tmp = temp_name(path);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0) {
 		error_set(err, "cannot create %s: %s", tmp, strerror(errno));
 		free(tmp);
@@ -35,18 +71,22 @@ int file_write_atomic(const char *path, const void *data, size_t len, int mode, 
 		p += n;
 		left -= (size_t)n;
 	}
-	if (fsync(fd) < 0) {
+	if (sync && fsync(fd) < 0) {
 		error_set(err, "cannot sync %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	close(fd);
+	if (close(fd) < 0) {
+		fd = -1;
+		error_set(err, "cannot write %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
 	fd = -1;
 	if (rename(tmp, path) < 0) {
 		error_set(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
 		goto fail;
 	}
 	free(tmp);
-	return 0;
+	return sync ? sync_dir_of(path, err) : 0;
 fail:
 	if (fd >= 0)
 		close(fd);
@@ -55,11 +95,14 @@ fail:
 	return -1;
 }
 
-int file_read_all(const char *path, char **out, size_t *len, struct error *err)
+int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return error_set(err, "cannot open %s: %s", path, strerror(errno));
+	return file_write_atomic_sync(path, data, len, mode, true, err);
+}
+
+/* Reads fd to its end and closes it. */
+static int read_fd(int fd, const char *path, char **out, size_t *len, struct error *err)
+{
 	struct buf b = { 0 };
 	char chunk[65536];
 	for (;;) {
@@ -83,6 +126,56 @@ int file_read_all(const char *path, char **out, size_t *len, struct error *err)
 	if (len)
 		*len = b.len;
 	return 0;
+}
+
+int file_read_trusted(const char *path, char **out, size_t *len, unsigned *mode,
+		      struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return error_set(err, "cannot open %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		error_set(err, "cannot stat %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	const char *why = NULL;
+	char why_buf[400];
+	if (!S_ISREG(st.st_mode)) {
+		why = "is not a regular file";
+	} else if (st.st_uid != geteuid() && st.st_uid != 0) {
+		/* What it says runs as us (a command receiver): nobody else
+		 * may have written it. Root's own files are trusted, as
+		 * OpenSSH trusts them. */
+		snprintf(why_buf, sizeof why_buf, "is owned by uid %ld, not by you (uid %ld): whoever "
+			 "writes it can make fleetop act as you; chown it to yourself",
+			 (long)st.st_uid, (long)geteuid());
+		why = why_buf;
+	} else if (st.st_mode & 022) {
+		snprintf(why_buf, sizeof why_buf, "is writable by %s (mode %04o): whoever writes it "
+			 "can make fleetop act as you; run chmod go-w %s",
+			 (st.st_mode & 002) ? "everyone" : "its group",
+			 (unsigned)(st.st_mode & 07777), path);
+		why = why_buf;
+	}
+	if (why) {
+		close(fd);
+		return error_set(err, "%s %s", path, why);
+	}
+	/* Back to blocking: a regular file, read whole. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (mode)
+		*mode = (unsigned)(st.st_mode & 07777);
+	return read_fd(fd, path, out, len, err);
+}
+
+int file_read_all(const char *path, char **out, size_t *len, struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, "cannot open %s: %s", path, strerror(errno));
+	return read_fd(fd, path, out, len, err);
 }
 
 int mkdir_p(const char *path, int mode, struct error *err)

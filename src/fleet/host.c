@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fleet_private.h"
+#include "fleetop/text.h"
 
 static uint32_t name_hash(const char *s)
 {
@@ -293,7 +294,18 @@ bool host_get_metric(const struct host *h, const char *name, double *value)
 	return found;
 }
 
+static void host_info_put(struct host *h, const char *key, const char *value);
+
 void host_set_info(struct host *h, const char *key, const char *value)
+{
+	/* Facts come from hosts and game servers (a map, an MOTD, stderr):
+	 * stored clean, so no escape sequence reaches a screen or a log. */
+	char *clean = value ? text_sanitize_dup(value, strlen(value), TEXT_KEEP_NEWLINES) : NULL;
+	host_info_put(h, key, clean);
+	free(clean);
+}
+
+static void host_info_put(struct host *h, const char *key, const char *value)
 {
 	for (size_t i = 0; i < h->ninfo; i++) {
 		if (strcmp(h->info[i].key, key) != 0)
@@ -364,6 +376,9 @@ void host_set_state(struct host *h, enum host_state state, enum host_fault fault
 		vsnprintf(h->error, sizeof h->error, fmt, ap);
 		va_end(ap);
 	}
+	/* Remote stderr and server messages end up here: nothing of them
+	 * may drive the terminal that shows it. */
+	text_sanitize(h->error, strlen(h->error), 0);
 	/* One line for a table cell: newlines from remote stderr become spaces,
 	 * and a trailing one goes. */
 	char *out = h->error;

@@ -16,36 +16,6 @@ static bool file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* Atomic like file_write_atomic, without the fsync: a thousand host keys
- * with a sync each take seconds, and a host key lost in a crash is simply
- * made again (see load_or_make). */
-static int write_quick(const char *path, const char *data, int mode, struct error *err)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	int rc = -1;
-	if (!f) {
-		error_set(err, "cannot create %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fchmod(fileno(f), (mode_t)mode);
-	bool ok = fputs(data, f) >= 0;
-	if (fclose(f) != 0 || !ok) {
-		error_set(err, "cannot write %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		error_set(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
-	return rc;
-}
-
 /* Loads an ed25519 private key, or makes one and writes it (0600). A
  * disposable key (a host key) that cannot be read is made anew; the client
  * key is the user's to fix. */
@@ -69,8 +39,9 @@ static int load_or_make(const char *path, ssh_key *out, bool *made, bool disposa
 		ssh_key_free(key);
 		return error_set(err, "%s: cannot encode the new key", path);
 	}
-	int rc = disposable ? write_quick(path, b64, 0600, err) :
-			      file_write_atomic(path, b64, strlen(b64), 0600, err);
+	/* No fsync for a disposable key: a thousand host keys with a sync
+	 * each take seconds, and one lost in a crash is made again. */
+	int rc = file_write_atomic_sync(path, b64, strlen(b64), 0600, !disposable, err);
 	ssh_string_free_char(b64);
 	if (rc < 0) {
 		ssh_key_free(key);

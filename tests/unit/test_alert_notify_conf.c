@@ -364,6 +364,25 @@ static void test_load_file(void **state)
 	assert_int_equal(notify_config_load(&cfg, p, false, &err), 0);
 	assert_string_equal(cfg.receivers[0].secret, "abc");
 	notify_config_free(&cfg);
+
+	/* Writable by others: refused, whatever it holds (a command receiver
+	 * in it would run as us). */
+	write_file("notify.conf", example, 0664);
+	assert_int_equal(notify_config_load(&cfg, p, false, &err), -1);
+	assert_true(str_starts_with(err.msg, p));
+	assert_non_null(strstr(err.msg, "is writable by its group (mode 0664)"));
+	assert_non_null(strstr(err.msg, "chmod go-w"));
+	assert_null(cfg.receivers);
+	write_file("notify.conf", example, 0646);
+	assert_int_equal(notify_config_load(&cfg, p, true, &err), -1);
+	assert_non_null(strstr(err.msg, "is writable by everyone (mode 0646)"));
+	if (geteuid() == 0) {
+		write_file("notify.conf", example, 0644);
+		assert_int_equal(chown(p, 65534, 65534), 0);
+		assert_int_equal(notify_config_load(&cfg, p, false, &err), -1);
+		assert_non_null(strstr(err.msg, "is owned by uid 65534, not by you"));
+		assert_int_equal(chown(p, 0, 0), 0);
+	}
 	free(p);
 }
 
@@ -573,6 +592,72 @@ static void test_receiver_details(void **state)
 	assert_string_equal(receiver_type_name((enum receiver_type)99), "unknown");
 }
 
+/* Credentials in clear text beyond this machine are refused; loopback is
+ * not a network, and https/smtps or required STARTTLS are fine. */
+static void test_clear_text_refused(void **state)
+{
+	(void)state;
+	struct notify_config cfg;
+	const char *clear = "would cross the network in clear text";
+	load_err("[receiver d]\ntype = discord\nurl = http://discord.example/api/webhooks/1/TOPSECRET\n",
+		 3, "url is http://, so the token in its URL would cross the network in clear");
+	load_err("[receiver s]\ntype = slack\n\nurl = http://10.0.0.5/services/T/B/TOPSECRET\n", 4,
+		 clear);
+	load_err("[receiver w]\ntype = webhook\nurl = http://bot:TOPSECRET@hooks.example/x\n", 3,
+		 "the user and password in its URL");
+	load_err("[receiver w]\ntype = webhook\nurl = http://hooks.example/x\nsecret_env = TEST_GH_TOKEN\n",
+		 3, "its secret (as a login or a token)");
+	load_err("[receiver p]\ntype = pagerduty\nurl = http://pd.example/v2/enqueue\nsecret_file = pd.key\n",
+		 3, "its routing key");
+	load_err("[receiver g]\ntype = github\nurl = http://ghe.example/api\nproject = a/b\n"
+		 "secret_env = TEST_GH_TOKEN\n", 3, clear);
+	load_err("[receiver j]\ntype = jira\nurl = http://jira.example\nuser = bot\nproject = OPS\n"
+		 "secret_env = TEST_GH_TOKEN\n", 3, clear);
+	load_err("[receiver t]\ntype = sms\nurl = http://sms.example/Messages.json\nuser = AC1\n"
+		 "secret_env = TEST_SMS_TOKEN\nfrom = +1555\nto = +1556\n", 3, clear);
+	setenv("TEST_PLAIN_URL", "http://hooks.example/TOPSECRET", 1);
+	load_err("[receiver w]\ntype = webhook\nurl_env = TEST_PLAIN_URL\n", 3,
+		 "url_env is http://, so its URL (a secret, read from a file or the environment) would cross");
+	/* SMTP logging in where STARTTLS may be skipped. */
+	load_err("[receiver m]\ntype = email\nurl = smtp://mail.example\nstarttls = try\nuser = u\n"
+		 "secret_file = mail.pw\nfrom = a@b.c\nto = d@e.f\n", 4,
+		 "starttls = try with a password (secret): the password would go in clear text");
+	load_err("[receiver m]\ntype = email\nurl = smtp://mail.example\nuser = u\n"
+		 "secret_file = mail.pw\nfrom = a@b.c\nto = d@e.f\nstarttls = off\n", 8,
+		 "starttls = off with a password");
+
+	/* Fine: https, smtps, required STARTTLS, no credential, or loopback. */
+	static const char *const fine[] = {
+		"[receiver d]\ntype = discord\nurl = https://discord.example/api/webhooks/1/x\n",
+		"[receiver w]\ntype = webhook\nurl = http://hooks.example/alerts\n",
+		"[receiver w]\ntype = webhook\nurl = https://bot:pw@hooks.example/x\n",
+		"[receiver w]\ntype = webhook\nurl = http://hooks.example/x?next=a@b\n",
+		"[receiver d]\ntype = discord\nurl = http://127.0.0.1:8080/api/webhooks/1/x\n",
+		"[receiver d]\ntype = discord\nurl = http://127.9.9.9/api/webhooks/1/x\n",
+		"[receiver d]\ntype = discord\nurl = http://[::1]:8080/api/webhooks/1/x\n",
+		"[receiver d]\ntype = discord\nurl = http://LOCALHOST/api/webhooks/1/x\n",
+		"[receiver w]\ntype = webhook\nurl = http://u:p@localhost:9/x\nsecret_env = TEST_GH_TOKEN\n",
+		"[receiver m]\ntype = email\nurl = smtp://mail.example\nuser = u\nsecret_file = mail.pw\n"
+		"from = a@b.c\nto = d@e.f\n",
+		"[receiver m]\ntype = email\nurl = smtps://mail.example\nstarttls = off\nuser = u\n"
+		"secret_file = mail.pw\nfrom = a@b.c\nto = d@e.f\n",
+		"[receiver m]\ntype = email\nurl = smtp://mail.example\nstarttls = try\nfrom = a@b.c\n"
+		"to = d@e.f\n",
+		"[receiver m]\ntype = email\nurl = smtp://127.0.0.1:2525\nstarttls = off\nuser = u\n"
+		"secret_file = mail.pw\nfrom = a@b.c\nto = d@e.f\n",
+	};
+	for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+		load_ok(&cfg, fine[i]);
+		notify_config_free(&cfg);
+	}
+	/* Not loopback, whatever the name looks like. */
+	load_err("[receiver d]\ntype = discord\nurl = http://127.0.0.1.evil.example/api/webhooks/1/x\n",
+		 3, clear);
+	load_err("[receiver d]\ntype = discord\nurl = http://localhost@evil.example/x\n", 3,
+		 "the user and password in its URL");
+	load_err("[receiver d]\ntype = discord\nurl = http://[::2]/x\n", 3, clear);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_secret_file_refused),
 		cmocka_unit_test(test_secret_env),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_clear_text_refused),
 		cmocka_unit_test(test_policies_and_inhibits),
 		cmocka_unit_test(test_receiver_details),
 	};

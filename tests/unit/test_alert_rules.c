@@ -256,6 +256,12 @@ static void test_load_file(void **state)
 	assert_int_equal(file_write_atomic(path, "[a]\0x", 5, 0644, &err), 0);
 	assert_int_equal(rules_load_file(&rs, path, true, &err), -1);
 	assert_non_null(strstr(err.msg, "NUL byte"));
+	/* Writable by the group: refused, never the defaults. */
+	assert_int_equal(file_write_atomic(path, good, strlen(good), 0664, &err), 0);
+	assert_int_equal(rules_load_file(&rs, path, true, &err), -1);
+	assert_true(str_starts_with(err.msg, path));
+	assert_non_null(strstr(err.msg, "is writable by its group (mode 0664)"));
+	assert_int_equal(rs.n, 0);
 	unlink(path);
 	rmdir(dir);
 	free(path);

@@ -159,10 +159,13 @@ static int setup(void **state)
 		"[receiver a]\ntype = discord\nurl = http://127.0.0.1:%d/a/TOKEN-A\ntimeout = 3s\n"
 		"[receiver b]\ntype = discord\nurl = http://127.0.0.1:%d/b/TOKEN-B\ntimeout = 3s\n"
 		"[receiver hook]\ntype = command\ntimeout = 500ms\n"
-		"command = /bin/sh -c \"cat > %s/hook.in; echo said-$HOOK_SAYS; exit ${HOOK_EXIT:-0}\"\n"
+		/* What to say and how to exit come from files: the hook gets
+		 * none of our environment (HOOK_LEAK must not show). */
+		"command = /bin/sh -c \"cat > %s/hook.in; echo said-$(cat %s/hook.says)$HOOK_LEAK; "
+		"exit $(cat %s/hook.exit)\"\n"
 		"[receiver sleeper]\ntype = command\ntimeout = 300ms\n"
 		"command = /bin/sh -c \"sleep 30 & echo $! > %s/child.pid; wait\"\n",
-		srv.port, srv.port, dir, dir);
+		srv.port, srv.port, dir, dir, dir, dir);
 	if (notify_config_load_string(&cfg, conf, "test.conf", &err) < 0)
 		fail_msg("%s", err.msg);
 	free(conf);
@@ -193,7 +196,7 @@ static int teardown(void **state)
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	free(cmd);
-	unsetenv("HOOK_EXIT");
+	unsetenv("HOOK_LEAK");
 	return 0;
 }
 
@@ -379,14 +382,21 @@ static char *slurp(const char *name)
 static void test_command_hook(void **state)
 {
 	(void)state;
+	struct error err;
+	char *says = xasprintf("%s/hook.says", dir), *exits = xasprintf("%s/hook.exit", dir);
+	assert_int_equal(file_write_atomic(says, "yes\n", 4, 0600, &err), 0);
+	assert_int_equal(file_write_atomic(exits, "0\n", 2, 0600, &err), 0);
+	setenv("HOOK_LEAK", "-leaked", 1);
 	add("h1", "hook");
 	assert_true(RUN_UNTIL(stats().sent == 1, 3000));
 	char *in = slurp("hook.in");
 	assert_non_null(in);
 	assert_non_null(strstr(in, "\"key\":\"h1\""));
 	free(in);
-	setenv("HOOK_EXIT", "3", 1);
-	setenv("HOOK_SAYS", "nope", 1);
+	assert_int_equal(file_write_atomic(says, "nope\n", 5, 0600, &err), 0);
+	assert_int_equal(file_write_atomic(exits, "3\n", 2, 0600, &err), 0);
+	free(says);
+	free(exits);
 	add("h2", "hook");
 	assert_true(RUN_UNTIL(stats().retried == 1, 3000));
 	assert_string_equal(row("h2").error, "hook (command) exited with status 3: said-nope");

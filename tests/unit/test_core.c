@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "fleetop/core.h"
@@ -164,6 +165,98 @@ static void test_atomic_file(void **state)
 	free(sub);
 }
 
+/* Entries of dir other than . and .. */
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* A link planted where the old predictable temp name (path.tmp.PID) was
+ * is never written through; the write leaves no temp file behind. */
+static void test_atomic_file_planted_link(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/fleetop-core-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = xasprintf("%s/prefs", dir);
+	char *victim = xasprintf("%s/victim", dir);
+	char *planted = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	struct error err;
+	assert_int_equal(file_write_atomic(victim, "keep", 4, 0600, &err), 0);
+	assert_int_equal(symlink(victim, planted), 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(file_write_atomic(path, "new", 3, 0644, &err), 0);
+	char *data;
+	assert_int_equal(file_read_all(victim, &data, NULL, &err), 0);
+	assert_string_equal(data, "keep");
+	free(data);
+	assert_int_equal(file_read_all(path, &data, NULL, &err), 0);
+	assert_string_equal(data, "new");
+	free(data);
+	assert_int_equal(dir_entries(dir), 3); /* victim, the link, prefs */
+	assert_int_equal(file_write_atomic_sync(path, "quick", 5, 0600, false, &err), 0);
+	assert_int_equal(dir_entries(dir), 3);
+	/* A folder it cannot write: an error naming the temp file. */
+	char *nodir = xasprintf("%s/missing/x", dir);
+	assert_int_equal(file_write_atomic(nodir, "x", 1, 0600, &err), -1);
+	assert_non_null(strstr(err.msg, "missing/x.tmp."));
+	char *cmd = xasprintf("rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(nodir);
+	free(path);
+	free(victim);
+	free(planted);
+}
+
+static void test_read_trusted(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/fleetop-core-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = xasprintf("%s/notify.conf", dir);
+	struct error err;
+	char *data;
+	size_t len;
+	unsigned mode = 0;
+	assert_int_equal(file_write_atomic(path, "[receiver a]\n", 13, 0644, &err), 0);
+	assert_int_equal(file_read_trusted(path, &data, &len, &mode, &err), 0);
+	assert_int_equal(len, 13);
+	assert_int_equal(mode, 0644);
+	free(data);
+	chmod(path, 0664);
+	assert_int_equal(file_read_trusted(path, &data, &len, &mode, &err), -1);
+	assert_non_null(strstr(err.msg, "is writable by its group (mode 0664)"));
+	assert_non_null(strstr(err.msg, "chmod go-w"));
+	assert_non_null(strstr(err.msg, path));
+	chmod(path, 0602);
+	assert_int_equal(file_read_trusted(path, &data, &len, &mode, &err), -1);
+	assert_non_null(strstr(err.msg, "is writable by everyone (mode 0602)"));
+	chmod(path, 0600);
+	if (geteuid() == 0) {
+		/* Owned by someone else (nobody) yet not writable by others. */
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(file_read_trusted(path, &data, &len, &mode, &err), -1);
+		assert_non_null(strstr(err.msg, "is owned by uid 65534, not by you"));
+		assert_int_equal(chown(path, 0, 0), 0);
+	}
+	assert_int_equal(file_read_trusted(dir, &data, &len, &mode, &err), -1);
+	assert_non_null(strstr(err.msg, "is not a regular file"));
+	assert_int_equal(file_read_trusted("/nonexistent/x", &data, &len, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "cannot open /nonexistent/x"));
+	char *cmd = xasprintf("rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +266,8 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_buf_and_errors),
 		cmocka_unit_test(test_atomic_file),
+		cmocka_unit_test(test_atomic_file_planted_link),
+		cmocka_unit_test(test_read_trusted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
