@@ -521,21 +521,15 @@ static char *join(char **v, size_t n)
 	return b.data ? b.data : xstrdup("");
 }
 
-/* What a receiver sends to, as far as it is not secret. */
+/* What a receiver sends to, as far as it is not secret: its recipients,
+ * its program, or its project (a URL may itself be a secret). */
 static char *target_of(const struct notify_receiver *r)
 {
-	switch (r->type) {
-	case RECV_EMAIL:
-	case RECV_SMS:
+	if (r->nto)
 		return join(r->to, r->nto);
-	case RECV_COMMAND:
-		return xstrdup(r->argv && r->argv[0] ? r->argv[0] : "");
-	case RECV_GITHUB:
-	case RECV_JIRA:
-		return xstrdup(r->project ? r->project : "");
-	default:
-		return xstrdup("");
-	}
+	if (r->argv && r->argv[0])
+		return xstrdup(r->argv[0]);
+	return xstrdup(r->project ? r->project : "");
 }
 
 static int notify_receivers(struct notify_opts *o)
@@ -582,13 +576,13 @@ static int notify_receivers(struct notify_opts *o)
 		const struct notify_receiver *r = &c.cfg.receivers[i];
 		const struct source *src = source_of(&ss, r->name);
 		const char *url = src && *src->url ? src->url
-				  : r->type == RECV_COMMAND ? "-" : "(default)";
+				  : r->argv ? "-" : "(default)";
 		const char *secret = src && *src->secret ? src->secret : r->secret ? "(set)" : "-";
 		char *target = target_of(r);
 		if (arr) {
 			cJSON *e = cJSON_CreateObject();
 			cJSON_AddStringToObject(e, "name", r->name);
-			cJSON_AddStringToObject(e, "type", receiver_type_name(r->type));
+			cJSON_AddStringToObject(e, "type", receiver_kind_name(r->kind));
 			cJSON_AddBoolToObject(e, "send_resolved", r->send_resolved);
 			cJSON_AddStringToObject(e, "sends_to", target);
 			cJSON_AddStringToObject(e, "url", url);
@@ -600,7 +594,7 @@ static int notify_receivers(struct notify_opts *o)
 		}
 		char **row = cells + i * NCOL;
 		row[0] = xstrdup(r->name);
-		row[1] = xstrdup(receiver_type_name(r->type));
+		row[1] = xstrdup(receiver_kind_name(r->kind));
 		row[2] = xstrdup(r->send_resolved ? "yes" : "no");
 		row[3] = xstrdup(url);
 		row[4] = xstrdup(secret);

@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fleetop/alert.h"
+#include "fleetop/notify.h"
 
 /* ---- a tiny HTTP server on the loop ---- */
 

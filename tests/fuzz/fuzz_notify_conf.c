@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "fleetop/alert.h"
+#include "fleetop/notify.h"
 
 #define NAME "/nonexistent-fleetop/notify.conf"
 
@@ -59,13 +59,13 @@ static void render_all(const struct notify_config *cfg, const struct notificatio
 		if (!req.body || strlen(req.body) != req.body_len || !req.what)
 			abort();
 		check_utf8(req.body, req.body_len);
-		if (r->type != RECV_EMAIL && r->type != RECV_SMS) {
+		if (r->kind != receiver_kind_find("email") && r->kind != receiver_kind_find("sms")) {
 			cJSON *o = cJSON_Parse(req.body);
 			if (!cJSON_IsObject(o))
 				abort();
 			cJSON_Delete(o);
 		}
-		if (r->type == RECV_EMAIL) {
+		if (r->kind == receiver_kind_find("email")) {
 			/* Headers: every line ends in CRLF, no bare CR or LF. */
 			for (const char *p = req.body; *p; p++)
 				if ((*p == '\n' && (p == req.body || p[-1] != '\r')) ||
@@ -97,9 +97,9 @@ static void check_config(const struct notify_config *cfg)
 		const struct notify_receiver *r = &cfg->receivers[i];
 		if (notify_config_receiver(cfg, r->name) != r)
 			abort(); /* names are unique */
-		if ((r->type == RECV_COMMAND) != (r->url == NULL))
+		if ((r->kind == receiver_kind_find("command")) != (r->url == NULL))
 			abort();
-		if (r->type == RECV_SMS && r->nto != 1)
+		if (r->kind == receiver_kind_find("sms") && r->nto != 1)
 			abort();
 		if (r->timeout_ms < 100)
 			abort();

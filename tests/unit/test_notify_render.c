@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "fleetop/alert.h"
+#include "fleetop/notify.h"
 
 #define T0 1893456000000LL /* 2030-01-01T00:00:00Z */
 
@@ -964,7 +964,7 @@ static void test_render_errors(void **state)
 	(void)state;
 	struct notification n;
 	make(&n, 1, "firing", "e-1", NULL);
-	struct notify_receiver r = { .name = "bare", .type = RECV_PAGERDUTY,
+	struct notify_receiver r = { .name = "bare", .kind = receiver_kind_find("pagerduty"),
 				     .url = "http://127.0.0.1:1/" };
 	struct notify_request req;
 	struct error err = { { 0 } };
@@ -972,20 +972,20 @@ static void test_render_errors(void **state)
 	assert_string_equal(err.msg, "bare (pagerduty): no routing key (secret_file or secret_env)");
 	assert_null(req.body);
 	assert_null(req.what);
-	r.type = RECV_DISCORD;
+	r.kind = receiver_kind_find("discord");
 	r.url = NULL;
 	assert_int_equal(notify_render(&r, &n, &req, &err), -1);
 	assert_string_equal(err.msg, "bare (discord): no url");
-	r.type = RECV_COMMAND;
+	r.kind = receiver_kind_find("command");
 	assert_int_equal(notify_render(&r, &n, &req, &err), -1);
-	r.type = (enum receiver_type)42;
+	r.kind = NULL; /* a receiver of no kind */
 	assert_int_equal(notify_render(&r, &n, &req, &err), -1);
 	/* An empty notification still renders for every type. */
 	struct notification empty = { 0 };
 	for (size_t i = 0; i < cfg.nreceivers; i++) {
 		assert_int_equal(notify_render(&cfg.receivers[i], &empty, &req, &err), 0);
 		assert_non_null(req.body);
-		if (req.kind == REQ_HTTP && cfg.receivers[i].type != RECV_SMS) {
+		if (req.kind == REQ_HTTP && cfg.receivers[i].kind != receiver_kind_find("sms")) {
 			cJSON *o = cJSON_Parse(req.body);
 			assert_non_null(o);
 			cJSON_Delete(o);

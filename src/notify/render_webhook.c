@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notify_private.h"
 #include "render_private.h"
 
 /* Alertmanager's "zero time" for an alert that has not ended. */
@@ -79,7 +80,7 @@ static cJSON *common_annotations(const struct notification *n)
 	return o;
 }
 
-int render_webhook(const struct notify_receiver *r, const struct notification *n,
+static int render_webhook(const struct notify_receiver *r, const struct notification *n,
 		   struct notify_request *req, struct error *err)
 {
 	(void)err;
@@ -115,3 +116,13 @@ int render_webhook(const struct notify_receiver *r, const struct notification *n
 	req_json_body(req, o);
 	return 0;
 }
+
+const struct receiver_kind receiver_webhook = {
+	.name = "webhook",
+	.takes = RK_HTTP | RK_USER | RK_SECRET,
+	.needs = RK_URL,
+	.transport = TRANSPORT_HTTP,
+	.url_is_secret = true,
+	.send_resolved = true,
+	.render = render_webhook,
+};

@@ -1,5 +1,7 @@
-/* One [receiver NAME] of notify.conf: its type says which keys it takes
- * and which it needs; the endpoint URL and the secret come from the file,
+/* One [receiver NAME] of notify.conf: its type names a receiver kind
+ * (render_NAME.c), which says which keys it takes and which it needs; the
+ * keys every kind shares are read here, then the kind's own build checks
+ * what only it has. The endpoint URL and the secret come from the file,
  * a 0600 file or the environment. A URL may be a secret itself (Discord,
  * Slack, Teams webhooks), so no message here ever shows one. */
 #include <arpa/inet.h>
@@ -13,61 +15,17 @@
 #include "fleetop/settings.h"
 #include "notify_private.h"
 
-enum {
-	K_TYPE = 1 << 0,
-	K_URL = 1 << 1,          /* url, url_file, url_env */
-	K_SECRET = 1 << 2,       /* secret, secret_file, secret_env */
-	K_USER = 1 << 3,
-	K_FROM = 1 << 4,
-	K_TO = 1 << 5,
-	K_PROJECT = 1 << 6,
-	K_ISSUE_TYPE = 1 << 7,
-	K_COMMAND = 1 << 8,
-	K_CA_FILE = 1 << 9,
-	K_STARTTLS = 1 << 10,
-	K_SEND_RESOLVED = 1 << 11,
-	K_TIMEOUT = 1 << 12,
-};
-
 static const struct {
 	const char *name;
 	unsigned flag;
 } keys[] = {
-	{ "type", K_TYPE },
-	{ "url", K_URL },           { "url_file", K_URL },       { "url_env", K_URL },
-	{ "secret", K_SECRET },     { "secret_file", K_SECRET }, { "secret_env", K_SECRET },
-	{ "user", K_USER },         { "from", K_FROM },          { "to", K_TO },
-	{ "project", K_PROJECT },   { "issue_type", K_ISSUE_TYPE },
-	{ "command", K_COMMAND },   { "ca_file", K_CA_FILE },    { "starttls", K_STARTTLS },
-	{ "send_resolved", K_SEND_RESOLVED }, { "timeout", K_TIMEOUT },
-};
-
-#define K_ALL_HTTP (K_TYPE | K_URL | K_CA_FILE | K_SEND_RESOLVED | K_TIMEOUT)
-
-static const struct type_info {
-	enum receiver_type type;
-	unsigned takes, needs;
-	const char *default_url; /* NULL: url is needed */
-	const char *schemes;     /* "http" or "smtp" */
-	bool url_is_secret;      /* the URL alone lets anyone post */
-	bool send_resolved;      /* default, as Alertmanager's for its kind */
-} types[] = {
-	{ RECV_DISCORD, K_ALL_HTTP, K_URL, NULL, "http", true, true },
-	{ RECV_SLACK, K_ALL_HTTP, K_URL, NULL, "http", true, true },
-	{ RECV_TEAMS, K_ALL_HTTP, K_URL, NULL, "http", true, true },
-	{ RECV_PAGERDUTY, K_ALL_HTTP | K_SECRET, K_SECRET,
-	  "https://events.pagerduty.com/v2/enqueue", "http", false, true },
-	{ RECV_WEBHOOK, K_ALL_HTTP | K_USER | K_SECRET, K_URL, NULL, "http", true, true },
-	{ RECV_EMAIL, K_ALL_HTTP | K_USER | K_SECRET | K_FROM | K_TO | K_STARTTLS,
-	  K_URL | K_FROM | K_TO, NULL, "smtp", false, false },
-	{ RECV_SMS, K_ALL_HTTP | K_USER | K_SECRET | K_FROM | K_TO,
-	  K_URL | K_USER | K_SECRET | K_FROM | K_TO, NULL, "http", false, false },
-	{ RECV_COMMAND, K_TYPE | K_COMMAND | K_SEND_RESOLVED | K_TIMEOUT, K_COMMAND, NULL, NULL,
-	  false, true },
-	{ RECV_GITHUB, K_ALL_HTTP | K_SECRET | K_PROJECT, K_SECRET | K_PROJECT,
-	  "https://api.github.com", "http", false, false },
-	{ RECV_JIRA, K_ALL_HTTP | K_USER | K_SECRET | K_PROJECT | K_ISSUE_TYPE,
-	  K_URL | K_USER | K_SECRET | K_PROJECT, NULL, "http", false, false },
+	{ "type", RK_TYPE },
+	{ "url", RK_URL },           { "url_file", RK_URL },       { "url_env", RK_URL },
+	{ "secret", RK_SECRET },     { "secret_file", RK_SECRET }, { "secret_env", RK_SECRET },
+	{ "user", RK_USER },         { "from", RK_FROM },          { "to", RK_TO },
+	{ "project", RK_PROJECT },   { "issue_type", RK_ISSUE_TYPE },
+	{ "command", RK_COMMAND },   { "ca_file", RK_CA_FILE },    { "starttls", RK_STARTTLS },
+	{ "send_resolved", RK_SEND_RESOLVED }, { "timeout", RK_TIMEOUT },
 };
 
 static unsigned key_flag(const char *key)
@@ -121,20 +79,20 @@ static int read_value(const struct conf_ctx *c, const struct conf_section *s,
 }
 
 static int set_url(const struct conf_ctx *c, const struct conf_section *s,
-		   const struct type_info *ti, struct notify_receiver *r, struct error *err)
+		   const struct receiver_kind *k, struct notify_receiver *r, struct error *err)
 {
 	const struct conf_kv *kv;
 	if (one_of(c, s, "url", &kv, err) < 0)
 		return -1;
 	if (!kv) {
-		r->url = xstrdup(ti->default_url);
+		r->url = xstrdup(k->default_url);
 		return 0;
 	}
 	if (read_value(c, s, kv, &r->url, err) < 0)
 		return -1;
 	/* Never echo the URL: for webhooks the URL is the secret. */
 	const char *from = strcmp(kv->key, "url") ? " (as read)" : "";
-	bool http = strcmp(ti->schemes, "http") == 0;
+	bool http = k->transport == TRANSPORT_HTTP;
 	const char *a = http ? "http://" : "smtp://", *b = http ? "https://" : "smtps://";
 	size_t scheme = str_starts_with(r->url, a) ? strlen(a)
 		      : str_starts_with(r->url, b) ? strlen(b) : 0;
@@ -144,7 +102,7 @@ static int set_url(const struct conf_ctx *c, const struct conf_section *s,
 	if (!str_is_word(r->url))
 		return conf_fail(c, s, kv->line, err, "%s%s holds a space or control character",
 				 kv->key, from);
-	if (ti->url_is_secret && !strcmp(kv->key, "url") && c->others_can_read &&
+	if (k->url_is_secret && !strcmp(kv->key, "url") && c->others_can_read &&
 	    str_starts_with(r->url, "https://"))
 		log_warn("%s:%d: [receiver %s] the webhook URL is a secret, and this file is "
 			 "readable by others: use url_file or url_env, or chmod 600 %s",
@@ -172,7 +130,7 @@ static int set_secret(const struct conf_ctx *c, const struct conf_section *s,
 
 /* The URL's host is this machine (127.0.0.0/8, ::1, localhost): clear
  * text to it crosses no network (a test listener, a local TLS relay). */
-static bool url_is_loopback(const char *url)
+bool notify_url_is_loopback(const char *url)
 {
 	const char *p = strstr(url, "://");
 	if (!p)
@@ -214,10 +172,10 @@ static bool url_is_loopback(const char *url)
  * receiver's secret as a header or in the body), and SMTP logging in
  * without TLS it insists on, are refused. */
 static int check_transport(const struct conf_ctx *c, const struct conf_section *s,
-			   const struct type_info *ti, struct notify_receiver *r,
+			   const struct receiver_kind *k, struct notify_receiver *r,
 			   struct error *err)
 {
-	if (!r->url || url_is_loopback(r->url))
+	if (!r->url || notify_url_is_loopback(r->url))
 		return 0;
 	const struct conf_kv *ukv = NULL;
 	one_of(c, s, "url", &ukv, err); /* checked already: cannot fail now */
@@ -229,9 +187,8 @@ static int check_transport(const struct conf_ctx *c, const struct conf_section *
 		if (memchr(r->url + 7, '@', auth_len))
 			what = "the user and password in its URL";
 		else if (r->secret)
-			what = ti->type == RECV_PAGERDUTY ? "its routing key (secret)"
-							  : "its secret (as a login or a token)";
-		else if (ti->url_is_secret && ti->type != RECV_WEBHOOK)
+			what = k->secret_is ? k->secret_is : "its secret (as a login or a token)";
+		else if (k->url_has_token)
 			what = "the token in its URL";
 		else if (ukv && strcmp(ukv->key, "url") != 0)
 			what = "its URL (a secret, read from a file or the environment)";
@@ -241,53 +198,17 @@ static int check_transport(const struct conf_ctx *c, const struct conf_section *
 					 "https:// (plain http is taken only to 127.0.0.1 or ::1, such "
 					 "as a local TLS relay)", ukey, what);
 	}
-	if (ti->type == RECV_EMAIL && r->secret && r->starttls < 2 &&
-	    str_starts_with(r->url, "smtp://")) {
-		const struct conf_kv *tkv = conf_get(s, "starttls");
-		return conf_fail(c, s, tkv ? tkv->line : uline, err, "starttls = %s with a password "
-				 "(secret): the password would go in clear text whenever the "
-				 "server offers no STARTTLS (or someone on the way strips it); use "
-				 "starttls = required or an smtps:// URL",
-				 r->starttls == 1 ? "try" : "off");
-	}
 	return 0;
 }
 
-/* An address as SMTP takes it: local@domain, no spaces, no <>,;" */
-static bool email_ok(const char *v)
-{
-	const char *at = strrchr(v, '@');
-	if (!at || at == v || at[1] == '\0' || !str_is_word(v))
-		return false;
-	return strpbrk(v, "<>,;\"()[]\\") == NULL;
-}
-
+/* from and to as given: the kind's build says what an address is. */
 static int set_addresses(const struct conf_ctx *c, const struct conf_section *s,
 			 struct notify_receiver *r, struct error *err)
 {
 	const struct conf_kv *from = conf_get(s, "from"), *to = conf_get(s, "to");
-	bool email = r->type == RECV_EMAIL;
-	if (from) {
-		if (email ? !email_ok(from->value) : !str_is_word(from->value))
-			return conf_fail(c, s, from->line, err, "from '%.80s' is not %s", from->value,
-					 email ? "an address like fleetop@example.com"
-					       : "a number like +15550000");
+	if (from)
 		r->from = xstrdup(from->value);
-	}
-	if (!to)
-		return 0;
-	if (conf_list(c, s, to, &r->to, &r->nto, err) < 0)
-		return -1;
-	for (size_t i = 0; i < r->nto; i++) {
-		if (email ? !email_ok(r->to[i]) : !str_is_word(r->to[i]))
-			return conf_fail(c, s, to->line, err, "to: '%.80s' is not %s", r->to[i],
-					 email ? "an address like oncall@example.com"
-					       : "a number like +15551111");
-	}
-	if (!email && r->nto != 1)
-		return conf_fail(c, s, to->line, err, "to: an sms receiver sends to one number; "
-				 "define one receiver per number and name them all in the step");
-	return 0;
+	return to ? conf_list(c, s, to, &r->to, &r->nto, err) : 0;
 }
 
 static int set_misc(const struct conf_ctx *c, const struct conf_section *s,
@@ -302,27 +223,15 @@ static int set_misc(const struct conf_ctx *c, const struct conf_section *s,
 		r->user = xstrdup(kv->value);
 	}
 	if ((kv = conf_get(s, "project"))) {
-		const char *v = kv->value;
-		bool ok = str_is_word(v);
-		if (r->type == RECV_GITHUB) {
-			const char *slash = strchr(v, '/');
-			ok = ok && slash && slash != v && slash[1] && !strchr(slash + 1, '/');
-			for (const char *p = v; ok && *p; p++)
-				ok = isalnum((unsigned char)*p) || strchr("_.-/", *p);
-		} else {
-			for (const char *p = v; ok && *p; p++)
-				ok = isalnum((unsigned char)*p) || *p == '_';
-		}
-		if (!ok)
-			return conf_fail(c, s, kv->line, err, "project '%.80s' is not %s", v,
-					 r->type == RECV_GITHUB ? "OWNER/REPO" : "a project key like OPS");
-		r->project = xstrdup(v);
+		if (!str_is_word(kv->value))
+			return conf_fail(c, s, kv->line, err, "project is empty or holds a space");
+		r->project = xstrdup(kv->value);
 	}
 	kv = conf_get(s, "issue_type");
 	if (kv && *kv->value == '\0')
 		return conf_fail(c, s, kv->line, err, "issue_type is empty");
-	if (r->type == RECV_JIRA)
-		r->issue_type = xstrdup(kv ? kv->value : "Bug");
+	if (kv)
+		r->issue_type = xstrdup(kv->value);
 	if ((kv = conf_get(s, "command"))) {
 		size_t argc;
 		if (notify_split_command(kv->value, &r->argv, &argc) < 0)
@@ -368,7 +277,7 @@ static int set_misc(const struct conf_ctx *c, const struct conf_section *s,
 }
 
 static int check_keys(const struct conf_ctx *c, const struct conf_section *s,
-		      const struct type_info *ti, struct error *err)
+		      const struct receiver_kind *k, struct error *err)
 {
 	unsigned have = 0;
 	for (size_t i = 0; i < s->n; i++) {
@@ -376,25 +285,23 @@ static int check_keys(const struct conf_ctx *c, const struct conf_section *s,
 		if (!f)
 			return conf_fail(c, s, s->kv[i].line, err, "unknown key '%.40s'",
 					 s->kv[i].key);
-		if (!(ti->takes & f))
+		if (!(k->takes & f))
 			return conf_fail(c, s, s->kv[i].line, err, "'%s' does not apply to type %s",
-					 s->kv[i].key, receiver_type_name(ti->type));
+					 s->kv[i].key, k->name);
 		have |= f;
 	}
-	unsigned missing = ti->needs & ~have;
+	unsigned missing = k->needs & ~have;
 	if (missing) {
 		unsigned f = missing & -missing;
-		const char *how = f == K_URL ? " (or url_file, url_env)"
-			     : f == K_SECRET ? " (secret_file or secret_env)" : "";
-		return conf_fail(c, s, s->line, err, "type %s needs '%s'%s",
-				 receiver_type_name(ti->type), flag_key(f), how);
+		const char *how = f == RK_URL ? " (or url_file, url_env)"
+			     : f == RK_SECRET ? " (secret_file or secret_env)" : "";
+		return conf_fail(c, s, s->line, err, "type %s needs '%s'%s", k->name, flag_key(f),
+				 how);
 	}
 	/* Basic auth needs both halves. */
-	if ((have & K_USER) && !(have & K_SECRET))
+	if ((have & RK_USER) && !(have & RK_SECRET))
 		return conf_fail(c, s, conf_get(s, "user")->line, err,
 				 "user is set but no secret_file or secret_env (the password)");
-	if (ti->type == RECV_EMAIL && (have & K_SECRET) && !(have & K_USER))
-		return conf_fail(c, s, s->line, err, "a password (secret) without a user to log in");
 	return 0;
 }
 
@@ -404,25 +311,21 @@ int notify_receiver_build(const struct conf_ctx *c, const struct conf_section *s
 	memset(r, 0, sizeof *r);
 	const struct conf_kv *tkv = conf_get(s, "type");
 	if (!tkv)
-		return conf_fail(c, s, s->line, err, "needs 'type' (discord, slack, teams, "
-				 "pagerduty, webhook, email, sms, command, github or jira)");
-	const struct type_info *ti = NULL;
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (!strcmp(tkv->value, receiver_type_name(types[i].type)))
-			ti = &types[i];
-	if (!ti)
-		return conf_fail(c, s, tkv->line, err, "unknown type '%.40s'; expected discord, "
-				 "slack, teams, pagerduty, webhook, email, sms, command, github "
-				 "or jira", tkv->value);
+		return conf_fail(c, s, s->line, err, "needs 'type' (%s)", receiver_kind_names());
+	const struct receiver_kind *k = receiver_kind_find(tkv->value);
+	if (!k)
+		return conf_fail(c, s, tkv->line, err, "unknown type '%.40s'; expected %s",
+				 tkv->value, receiver_kind_names());
 	r->name = xstrdup(s->name);
-	r->type = ti->type;
+	r->kind = k;
 	r->file = xstrdup(c->name);
 	r->line = s->line;
-	r->send_resolved = ti->send_resolved;
-	if (check_keys(c, s, ti, err) < 0 || set_misc(c, s, r, err) < 0 ||
+	r->send_resolved = k->send_resolved;
+	if (check_keys(c, s, k, err) < 0 || set_misc(c, s, r, err) < 0 ||
 	    set_addresses(c, s, r, err) < 0 ||
-	    (ti->schemes && set_url(c, s, ti, r, err) < 0) || set_secret(c, s, r, err) < 0 ||
-	    check_transport(c, s, ti, r, err) < 0) {
+	    (k->transport != TRANSPORT_COMMAND && set_url(c, s, k, r, err) < 0) ||
+	    set_secret(c, s, r, err) < 0 || (k->build && k->build(c, s, r, err) < 0) ||
+	    check_transport(c, s, k, r, err) < 0) {
 		notify_receiver_free(r);
 		return -1;
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notify_private.h"
 #include "render_private.h"
 
 enum { S_HEADER = 150, S_TEXT = 3000, S_FIELD = 2000 };
@@ -75,7 +76,7 @@ static bool linkable(const char *url)
 	       !strpbrk(url, "|<> \t\n");
 }
 
-int render_slack(const struct notify_receiver *r, const struct notification *n,
+static int render_slack(const struct notify_receiver *r, const struct notification *n,
 		 struct notify_request *req, struct error *err)
 {
 	(void)r, (void)err;
@@ -147,3 +148,14 @@ int render_slack(const struct notify_receiver *r, const struct notification *n,
 	free(ack);
 	return 0;
 }
+
+const struct receiver_kind receiver_slack = {
+	.name = "slack",
+	.takes = RK_HTTP,
+	.needs = RK_URL,
+	.transport = TRANSPORT_HTTP,
+	.url_is_secret = true,
+	.url_has_token = true,
+	.send_resolved = true,
+	.render = render_slack,
+};

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notify_private.h"
 #include "render_private.h"
 
 enum { PD_SUMMARY = 1024, PD_FIELD = 255, PD_ALERTS = 50 };
@@ -107,7 +108,7 @@ static cJSON *payload(const struct notification *n)
 	return p;
 }
 
-int render_pagerduty(const struct notify_receiver *r, const struct notification *n,
+static int render_pagerduty(const struct notify_receiver *r, const struct notification *n,
 		     struct notify_request *req, struct error *err)
 {
 	if (!r->secret || !*r->secret)
@@ -137,3 +138,14 @@ int render_pagerduty(const struct notify_receiver *r, const struct notification 
 	req_json_body(req, o);
 	return 0;
 }
+
+const struct receiver_kind receiver_pagerduty = {
+	.name = "pagerduty",
+	.takes = RK_HTTP | RK_SECRET,
+	.needs = RK_SECRET,
+	.transport = TRANSPORT_HTTP,
+	.default_url = "https://events.pagerduty.com/v2/enqueue",
+	.secret_is = "its routing key (secret)",
+	.send_resolved = true,
+	.render = render_pagerduty,
+};

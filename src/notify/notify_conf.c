@@ -15,20 +15,6 @@
 #include "fleetop/settings.h"
 #include "notify_private.h"
 
-static const char *type_names[] = {
-	[RECV_DISCORD] = "discord", [RECV_SLACK] = "slack",     [RECV_TEAMS] = "teams",
-	[RECV_PAGERDUTY] = "pagerduty", [RECV_WEBHOOK] = "webhook", [RECV_EMAIL] = "email",
-	[RECV_SMS] = "sms",         [RECV_COMMAND] = "command", [RECV_GITHUB] = "github",
-	[RECV_JIRA] = "jira",
-};
-
-const char *receiver_type_name(enum receiver_type t)
-{
-	if ((size_t)t < sizeof type_names / sizeof type_names[0] && type_names[t])
-		return type_names[t];
-	return "unknown";
-}
-
 /* ---- helpers the builders share ---- */
 
 const struct conf_kv *conf_get(const struct conf_section *s, const char *key)

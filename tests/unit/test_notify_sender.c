@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "alert/sender_private.h"
+#include "notify/sender_private.h"
 
 static void test_http_verdict(void **state)
 {

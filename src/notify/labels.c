@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fleetop/alert.h"
+#include "fleetop/notify.h"
 
 const char *alert_severity_name(enum alert_severity s)
 {

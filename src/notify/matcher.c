@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fleetop/alert.h"
+#include "fleetop/notify.h"
 
 static const char *op_text[] = { "=", "!=", "=~", "!~" };
 

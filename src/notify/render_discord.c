@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notify_private.h"
 #include "render_private.h"
 
 enum {
@@ -152,7 +153,7 @@ static cJSON *embed(const struct notification *n, const char *subject, const cha
 	return e;
 }
 
-int render_discord(const struct notify_receiver *r, const struct notification *n,
+static int render_discord(const struct notify_receiver *r, const struct notification *n,
 		   struct notify_request *req, struct error *err)
 {
 	(void)r, (void)err;
@@ -181,3 +182,14 @@ int render_discord(const struct notify_receiver *r, const struct notification *n
 	free(ack);
 	return 0;
 }
+
+const struct receiver_kind receiver_discord = {
+	.name = "discord",
+	.takes = RK_HTTP,
+	.needs = RK_URL,
+	.transport = TRANSPORT_HTTP,
+	.url_is_secret = true,
+	.url_has_token = true,
+	.send_resolved = true,
+	.render = render_discord,
+};

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fleetop/alert.h"
+#include "fleetop/notify.h"
 
 static char dir[] = "/tmp/fleetop-notify-conf-XXXXXX";
 
@@ -230,8 +230,8 @@ static void test_example(void **state)
 
 	const struct notify_receiver *r = notify_config_receiver(&cfg, "discord-ops");
 	assert_non_null(r);
-	assert_int_equal(r->type, RECV_DISCORD);
-	assert_string_equal(receiver_type_name(r->type), "discord");
+	assert_ptr_equal(r->kind, receiver_kind_find("discord"));
+	assert_string_equal(receiver_kind_name(r->kind), "discord");
 	assert_string_equal(r->url, SECRET_URL); /* newline trimmed */
 	assert_null(r->secret);
 	assert_true(r->send_resolved);
@@ -239,13 +239,13 @@ static void test_example(void **state)
 	assert_int_equal(r->line, 1);
 
 	r = notify_config_receiver(&cfg, "pd");
-	assert_int_equal(r->type, RECV_PAGERDUTY);
+	assert_ptr_equal(r->kind, receiver_kind_find("pagerduty"));
 	assert_string_equal(r->url, "http://127.0.0.1:9999/v2/enqueue");
 	assert_string_equal(r->secret, SECRET_KEY);
 	assert_int_equal(r->timeout_ms, 10000);
 
 	r = notify_config_receiver(&cfg, "mail");
-	assert_int_equal(r->type, RECV_EMAIL);
+	assert_ptr_equal(r->kind, receiver_kind_find("email"));
 	assert_string_equal(r->url, "smtp://127.0.0.1:2525");
 	assert_int_equal(r->starttls, 1);
 	assert_string_equal(r->user, "alerts@example.com");
@@ -260,7 +260,7 @@ static void test_example(void **state)
 	assert_false(r->send_resolved); /* email's default, as Alertmanager's */
 
 	r = notify_config_receiver(&cfg, "sms");
-	assert_int_equal(r->type, RECV_SMS);
+	assert_ptr_equal(r->kind, receiver_kind_find("sms"));
 	assert_string_equal(r->user, "AC123");
 	assert_string_equal(r->secret, "sms-token-123");
 	assert_string_equal(r->from, "+15550000");
@@ -268,7 +268,7 @@ static void test_example(void **state)
 	assert_string_equal(r->to[0], "+15551111");
 
 	r = notify_config_receiver(&cfg, "hook");
-	assert_int_equal(r->type, RECV_COMMAND);
+	assert_ptr_equal(r->kind, receiver_kind_find("command"));
 	assert_string_equal(r->argv[0], "/usr/local/bin/page-me");
 	assert_string_equal(r->argv[1], "--urgent");
 	assert_string_equal(r->argv[2], "two words");
@@ -277,13 +277,13 @@ static void test_example(void **state)
 	assert_null(r->url);
 
 	r = notify_config_receiver(&cfg, "gh");
-	assert_int_equal(r->type, RECV_GITHUB);
+	assert_ptr_equal(r->kind, receiver_kind_find("github"));
 	assert_string_equal(r->url, "https://api.github.com");
 	assert_string_equal(r->project, "acme/servers");
 	assert_string_equal(r->secret, "ghp_abc");
 
 	r = notify_config_receiver(&cfg, "jira");
-	assert_int_equal(r->type, RECV_JIRA);
+	assert_ptr_equal(r->kind, receiver_kind_find("jira"));
 	assert_string_equal(r->project, "OPS");
 	assert_string_equal(r->issue_type, "Bug");
 	assert_string_equal(r->user, "bot@example.com");
@@ -587,9 +587,12 @@ static void test_receiver_details(void **state)
 	assert_string_equal(notify_config_receiver(&cfg, "j")->issue_type, "Task");
 	assert_null(notify_config_receiver(&cfg, "nope"));
 	notify_config_free(&cfg);
-	assert_string_equal(receiver_type_name(RECV_JIRA), "jira");
-	assert_string_equal(receiver_type_name(RECV_TEAMS), "teams");
-	assert_string_equal(receiver_type_name((enum receiver_type)99), "unknown");
+	assert_string_equal(receiver_kind_name(receiver_kind_find("jira")), "jira");
+	assert_string_equal(receiver_kind_name(receiver_kind_find("teams")), "teams");
+	assert_null(receiver_kind_find("carrier-pigeon"));
+	assert_string_equal(receiver_kind_name(NULL), "unknown");
+	assert_string_equal(receiver_kind_names(), "discord, slack, teams, pagerduty, webhook, "
+			    "email, sms, command, github or jira");
 }
 
 /* Credentials in clear text beyond this machine are refused; loopback is

@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notify_private.h"
 #include "render_private.h"
 
 enum { SMS_BODY = 1600 };
 
-int render_sms(const struct notify_receiver *r, const struct notification *n,
+static int render_sms(const struct notify_receiver *r, const struct notification *n,
 	       struct notify_request *req, struct error *err)
 {
 	if (!r->from || r->nto == 0 || !r->user || !r->secret)
@@ -51,3 +52,29 @@ int render_sms(const struct notify_receiver *r, const struct notification *n,
 	free(subject);
 	return 0;
 }
+
+static int build_sms(const struct conf_ctx *c, const struct conf_section *s,
+		     struct notify_receiver *r, struct error *err)
+{
+	const struct conf_kv *from = conf_get(s, "from"), *to = conf_get(s, "to");
+	if (r->from && !str_is_word(r->from))
+		return conf_fail(c, s, from->line, err, "from '%.80s' is not %s", r->from,
+				 "a number like +15550000");
+	for (size_t i = 0; i < r->nto; i++)
+		if (!str_is_word(r->to[i]))
+			return conf_fail(c, s, to->line, err, "to: '%.80s' is not %s", r->to[i],
+					 "a number like +15551111");
+	if (to && r->nto != 1)
+		return conf_fail(c, s, to->line, err, "to: an sms receiver sends to one number; "
+				 "define one receiver per number and name them all in the step");
+	return 0;
+}
+
+const struct receiver_kind receiver_sms = {
+	.name = "sms",
+	.takes = RK_HTTP | RK_USER | RK_SECRET | RK_FROM | RK_TO,
+	.needs = RK_URL | RK_USER | RK_SECRET | RK_FROM | RK_TO,
+	.transport = TRANSPORT_HTTP,
+	.build = build_sms,
+	.render = render_sms,
+};

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alert/sender_private.h"
+#include "notify/sender_private.h"
 
 static const long statuses[] = { 429, 503, 500, 400, 200, 408 };
 

@@ -7,30 +7,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "fleetop/alert.h"
-
-typedef int (*render_fn)(const struct notify_receiver *r, const struct notification *n,
-			 struct notify_request *req, struct error *err);
-int render_discord(const struct notify_receiver *r, const struct notification *n,
-		   struct notify_request *req, struct error *err);
-int render_slack(const struct notify_receiver *r, const struct notification *n,
-		 struct notify_request *req, struct error *err);
-int render_teams(const struct notify_receiver *r, const struct notification *n,
-		 struct notify_request *req, struct error *err);
-int render_pagerduty(const struct notify_receiver *r, const struct notification *n,
-		     struct notify_request *req, struct error *err);
-int render_webhook(const struct notify_receiver *r, const struct notification *n,
-		   struct notify_request *req, struct error *err);
-int render_email(const struct notify_receiver *r, const struct notification *n,
-		 struct notify_request *req, struct error *err);
-int render_sms(const struct notify_receiver *r, const struct notification *n,
-	       struct notify_request *req, struct error *err);
-int render_github(const struct notify_receiver *r, const struct notification *n,
-		  struct notify_request *req, struct error *err);
-int render_jira(const struct notify_receiver *r, const struct notification *n,
-		struct notify_request *req, struct error *err);
+#include "fleetop/notify.h"
+#include "notify_private.h"
 
 /* ---- render.c: requests and words ---- */
+/* base without its trailing slashes, then path; caller frees. */
+char *render_join_url(const char *base, const char *path);
 void req_header(struct notify_request *req, const char *fmt, ...) FT_PRINTF(2, 3);
 /* Prints o as the body (and deletes o). */
 void req_json_body(struct notify_request *req, cJSON *o);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notify_private.h"
 #include "render_private.h"
 
 enum { T_ALERTS = 25, T_TEXT = 2000 };
@@ -134,7 +135,7 @@ static cJSON *card(const struct notification *n)
 	return c;
 }
 
-int render_teams(const struct notify_receiver *r, const struct notification *n,
+static int render_teams(const struct notify_receiver *r, const struct notification *n,
 		 struct notify_request *req, struct error *err)
 {
 	(void)r, (void)err;
@@ -150,3 +151,14 @@ int render_teams(const struct notify_receiver *r, const struct notification *n,
 	req_json_body(req, o);
 	return 0;
 }
+
+const struct receiver_kind receiver_teams = {
+	.name = "teams",
+	.takes = RK_HTTP,
+	.needs = RK_URL,
+	.transport = TRANSPORT_HTTP,
+	.url_is_secret = true,
+	.url_has_token = true,
+	.send_resolved = true,
+	.render = render_teams,
+};

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "notify_private.h"
 #include "render_private.h"
 
 enum { E_SUBJECT = 200, E_ALERTS = 500 };
@@ -104,7 +105,7 @@ static char *text_body(const struct notification *n, const char *subject)
 	return clean;
 }
 
-int render_email(const struct notify_receiver *r, const struct notification *n,
+static int render_email(const struct notify_receiver *r, const struct notification *n,
 		 struct notify_request *req, struct error *err)
 {
 	if (!r->from || r->nto == 0)
@@ -148,3 +149,47 @@ int render_email(const struct notify_receiver *r, const struct notification *n,
 	req_set_body(req, m.data);
 	return 0;
 }
+
+/* An address as SMTP takes it: local@domain, no spaces, no <>,;" */
+static bool email_ok(const char *v)
+{
+	const char *at = strrchr(v, '@');
+	if (!at || at == v || at[1] == '\0' || !str_is_word(v))
+		return false;
+	return strpbrk(v, "<>,;\"()[]\\") == NULL;
+}
+
+static int build_email(const struct conf_ctx *c, const struct conf_section *s,
+		       struct notify_receiver *r, struct error *err)
+{
+	const struct conf_kv *from = conf_get(s, "from"), *to = conf_get(s, "to");
+	if (r->from && !email_ok(r->from))
+		return conf_fail(c, s, from->line, err, "from '%.80s' is not %s", r->from,
+				 "an address like fleetop@example.com");
+	for (size_t i = 0; i < r->nto; i++)
+		if (!email_ok(r->to[i]))
+			return conf_fail(c, s, to->line, err, "to: '%.80s' is not %s", r->to[i],
+					 "an address like oncall@example.com");
+	if (r->secret && !r->user)
+		return conf_fail(c, s, s->line, err, "a password (secret) without a user to log in");
+	/* A password only over TLS, unless the server is this machine. */
+	if (r->secret && r->starttls < 2 && r->url && str_starts_with(r->url, "smtp://") &&
+	    !notify_url_is_loopback(r->url)) {
+		const struct conf_kv *tkv = conf_get(s, "starttls");
+		return conf_fail(c, s, tkv ? tkv->line : s->line, err, "starttls = %s with a password "
+				 "(secret): the password would go in clear text whenever the "
+				 "server offers no STARTTLS (or someone on the way strips it); use "
+				 "starttls = required or an smtps:// URL",
+				 r->starttls == 1 ? "try" : "off");
+	}
+	return 0;
+}
+
+const struct receiver_kind receiver_email = {
+	.name = "email",
+	.takes = RK_HTTP | RK_USER | RK_SECRET | RK_FROM | RK_TO | RK_STARTTLS,
+	.needs = RK_URL | RK_FROM | RK_TO,
+	.transport = TRANSPORT_SMTP,
+	.build = build_email,
+	.render = render_email,
+};

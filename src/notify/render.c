@@ -266,39 +266,25 @@ char *render_alert_list(const struct notification *n, size_t max, size_t max_ite
 
 /* ---- the command hook and dispatch ---- */
 
-static int render_command(const struct notify_receiver *r, const struct notification *n,
-			  struct notify_request *req, struct error *err)
-{
-	if (!r->argv || !r->argv[0])
-		return error_set(err, "receiver %s: no command", r->name);
-	req->kind = REQ_COMMAND;
-	size_t argc = 0;
-	while (r->argv[argc])
-		argc++;
-	req->argv = xcalloc(argc + 1, sizeof *req->argv);
-	for (size_t i = 0; i < argc; i++)
-		req->argv[i] = xstrdup(r->argv[i]);
-	req_set_body(req, notification_to_json(n));
-	return 0;
-}
 
-static const render_fn renderers[] = {
-	[RECV_DISCORD] = render_discord, [RECV_SLACK] = render_slack,
-	[RECV_TEAMS] = render_teams,     [RECV_PAGERDUTY] = render_pagerduty,
-	[RECV_WEBHOOK] = render_webhook, [RECV_EMAIL] = render_email,
-	[RECV_SMS] = render_sms,         [RECV_COMMAND] = render_command,
-	[RECV_GITHUB] = render_github,   [RECV_JIRA] = render_jira,
-};
+char *render_join_url(const char *base, const char *path)
+{
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s%s", (int)n, base, path);
+}
 
 int notify_render(const struct notify_receiver *r, const struct notification *n,
 		  struct notify_request *req, struct error *err)
 {
 	memset(req, 0, sizeof *req);
-	if ((size_t)r->type >= sizeof renderers / sizeof renderers[0] || !renderers[r->type])
+	const struct receiver_kind *k = r->kind;
+	if (!k || !k->render)
 		return error_set(err, "receiver %s: unknown type", r->name);
-	req->what = xasprintf("%s (%s)", r->name, receiver_type_name(r->type));
+	req->what = xasprintf("%s (%s)", r->name, k->name);
 	req->timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : 10000;
-	if (r->type != RECV_COMMAND) {
+	if (k->transport != TRANSPORT_COMMAND) {
 		if (!r->url || !*r->url) {
 			error_set(err, "%s: no url", req->what);
 			notify_request_free(req);
@@ -307,14 +293,14 @@ int notify_render(const struct notify_receiver *r, const struct notification *n,
 		req->kind = REQ_HTTP;
 		req->url = xstrdup(r->url);
 		req->ca_file = r->ca_file ? xstrdup(r->ca_file) : NULL;
-		if (r->type != RECV_EMAIL) {
+		if (k->transport == TRANSPORT_HTTP) {
 			req_header(req, "User-Agent: fleetop");
 			/* The same key on every resend, so a receiver can drop repeats. */
 			if (n->key && *n->key)
 				req_header(req, "Idempotency-Key: %s", n->key);
 		}
 	}
-	if (renderers[r->type](r, n, req, err) < 0) {
+	if (k->render(r, n, req, err) < 0) {
 		notify_request_free(req);
 		return -1;
 	}

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "fleetop/alert.h"
+#include "fleetop/notify.h"
 #include "fleetop/core.h"
 
 #define NOTIFY_BACKOFF_MIN_MS 1000LL
