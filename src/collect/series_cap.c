@@ -1,8 +1,8 @@
 /* Caps the distinct series each host may create and keeps their names safe.
- * Per host: an open-addressed set of the names it was allowed, which never
- * forgets a name (a name refused once and allowed later would make a
- * series with holes that no one asked for) and never holds more than the
- * cap, so a hostile host costs at most cap names of memory. */
+ * Per host: an open-addressed set of the names it was allowed. It never
+ * forgets one (a host rotating names would otherwise make new series
+ * without end) and never holds more than the cap, so a hostile host costs
+ * at most cap names of memory here and everywhere downstream. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,15 +159,14 @@ bool series_cap_admit(struct series_cap *sc, const struct host *h, const char *n
 	if (!*slot)
 		*slot = xcalloc(1, sizeof(struct host_series));
 	struct host_series *hs = *slot;
+	/* Names in the set were checked when they came in: most samples stop
+	 * at this lookup. */
+	uint32_t hash = name_hash(name);
+	if (hs->nslots && slot_of(hs, name, hash)->name)
+		return true;
 	const char *why = series_name_check(name);
 	if (why)
 		return refuse(sc, hs, h, name, why);
-	uint32_t hash = name_hash(name);
-	if (hs->nslots) {
-		struct entry *e = slot_of(hs, name, hash);
-		if (e->name)
-			return true;
-	}
 	if (hs->n >= sc->cap)
 		return refuse(sc, hs, h, name, NULL);
 	if (2 * (hs->n + 1) > hs->nslots)
