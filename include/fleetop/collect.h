@@ -87,5 +87,10 @@ void collector_host_down(struct collector *c, struct host *h);
 /* Frames received from h since its probe started. */
 uint64_t collector_frames(const struct collector *c, const struct host *h);
 uint64_t collector_samples_total(const struct collector *c);
+/* Distinct series h has made ([collect] max_series_per_host caps them), and
+ * its samples refused for a new name past the cap or a name that is not
+ * safe to keep (see series_cap.h). */
+size_t collector_series(const struct collector *c, const struct host *h);
+uint64_t collector_series_refused(const struct collector *c, const struct host *h);
 
 #endif

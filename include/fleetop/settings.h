@@ -29,6 +29,7 @@ struct settings {
 	int64_t interval_ms;        /* default 1000 */
 	char *mounts[SETTINGS_MAX_MOUNTS]; /* default "/" */
 	int nmounts;
+	int64_t max_series_per_host; /* distinct metric names a host may make; default 1024 */
 	/* [store] */
 	int64_t retention_raw_ms;   /* default 48h */
 	int64_t retention_1m_ms;    /* default 30d */

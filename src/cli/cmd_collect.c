@@ -85,12 +85,20 @@ static int collect_run(int argc, char **argv)
 	}
 	engine_run(&e, NULL, NULL, duration);
 	uint64_t samples = collector_samples_total(e.collector);
+	uint64_t refused = 0;
 	size_t up = 0;
-	for (size_t i = 0; i < e.fleet.nhosts; i++)
+	for (size_t i = 0; i < e.fleet.nhosts; i++) {
 		up += e.selected[i] && e.fleet.hosts[i].state == HOST_UP;
+		refused += collector_series_refused(e.collector, &e.fleet.hosts[i]);
+	}
 	engine_close(&e);
-	fprintf(stderr, "collect: done, %zu hosts up at the end, %llu samples collected, %llu stored\n",
+	fprintf(stderr, "collect: done, %zu hosts up at the end, %llu samples collected, %llu stored",
 		up, (unsigned long long)samples, (unsigned long long)e.stored);
+	/* A total at the end; the warnings named each host once. */
+	if (refused)
+		fprintf(stderr, ", %llu refused (max_series_per_host or bad names)",
+			(unsigned long long)refused);
+	fputc('\n', stderr);
 	return EXIT_OK;
 }
 

@@ -33,7 +33,7 @@ static void info_json(cJSON *o, const struct host *h)
 	}
 }
 
-static cJSON *host_json(const struct host *h, bool with_metrics)
+static cJSON *host_json(const struct engine *e, const struct host *h, bool with_metrics)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", h->name);
@@ -54,6 +54,11 @@ static cJSON *host_json(const struct host *h, bool with_metrics)
 				cJSON_AddNumberToObject(m, h->metrics[i].name, h->metrics[i].value);
 		info_json(o, h);
 	}
+	if (e->collector) {
+		cJSON_AddNumberToObject(o, "series", (double)collector_series(e->collector, h));
+		cJSON_AddNumberToObject(o, "series_refused",
+					(double)collector_series_refused(e->collector, h));
+	}
 	return o;
 }
 
@@ -63,7 +68,7 @@ void report_json(const struct engine *e, bool with_metrics)
 	cJSON *hosts = cJSON_AddArrayToObject(root, "hosts");
 	for (size_t i = 0; i < e->fleet.nhosts; i++)
 		if (e->selected[i])
-			cJSON_AddItemToArray(hosts, host_json(&e->fleet.hosts[i], with_metrics));
+			cJSON_AddItemToArray(hosts, host_json(e, &e->fleet.hosts[i], with_metrics));
 	cli_json_print(root);
 }
 

@@ -10,6 +10,7 @@
 #include "fleetop/loop.h"
 #include "fleetop/settings.h"
 #include "fleetop/ssh.h"
+#include "series_cap.h"
 
 #define RESTART_MIN_MS 2000
 #define RESTART_MAX_MS 60000
@@ -41,6 +42,7 @@ struct collector {
 	struct custom_runner *customs;
 	event_fn on_event;
 	void *event_arg;
+	struct series_cap *series;
 };
 
 struct loop *collector_loop(struct collector *c)
@@ -61,6 +63,10 @@ const struct settings *collector_settings(struct collector *c)
 void collector_emit(struct collector *c, struct host *h, const char *metric, int64_t ts_ms,
 		    double value)
 {
+	/* The one door from collectors to the model, the alert windows and the
+	 * store: a name refused here is interned nowhere. */
+	if (!series_cap_admit(c->series, h, metric))
+		return;
 	host_set_metric(h, metric, value);
 	c->samples++;
 	int64_t now = time_wall_ms();
@@ -310,6 +316,7 @@ struct collector *collector_new(struct loop *loop, struct ssh_pool *pool,
 	c->arg = arg;
 	c->games = game_poller_new(c);
 	c->customs = custom_runner_new(c);
+	c->series = series_cap_new((size_t)s->max_series_per_host);
 	return c;
 }
 
@@ -357,6 +364,16 @@ uint64_t collector_samples_total(const struct collector *c)
 	return c->samples;
 }
 
+size_t collector_series(const struct collector *c, const struct host *h)
+{
+	return series_cap_count(c->series, h);
+}
+
+uint64_t collector_series_refused(const struct collector *c, const struct host *h)
+{
+	return series_cap_refused(c->series, h);
+}
+
 void collector_free(struct collector *c)
 {
 	if (!c)
@@ -373,5 +390,6 @@ void collector_free(struct collector *c)
 		free(p);
 	}
 	free(c->probes.v);
+	series_cap_free(c->series);
 	free(c);
 }

@@ -72,6 +72,7 @@ void settings_init(struct settings *s)
 	s->interval_ms = 1000;
 	s->mounts[0] = xstrdup("/");
 	s->nmounts = 1;
+	s->max_series_per_host = 1024;
 	s->retention_raw_ms = 48LL * 3600 * 1000;
 	s->retention_1m_ms = 30LL * 86400 * 1000;
 	s->retention_1h_ms = 2LL * 365 * 86400 * 1000;
@@ -154,14 +155,17 @@ enum kind {
 	K_DURATION,
 	K_WORD,     /* one token without spaces */
 	K_MOUNTS,   /* remote absolute paths; replaces the list */
+	K_COUNT,    /* a whole number from min to COUNT_MAX */
 };
 
 struct key {
 	const char *section, *name;
 	enum kind kind;
 	size_t off;
-	int64_t min_ms; /* K_DURATION */
+	int64_t min; /* K_DURATION: in ms; K_COUNT */
 };
+/* Counts are of things fleetop keeps in memory: more than this is a typo. */
+#define COUNT_MAX 1000000
 
 #define OFF(f) offsetof(struct settings, f)
 static const struct key keys[] = {
@@ -175,6 +179,7 @@ static const struct key keys[] = {
 	{ "ssh", "user", K_WORD, OFF(user), 0 },
 	{ "collect", "interval", K_DURATION, OFF(interval_ms), 100 },
 	{ "collect", "mounts", K_MOUNTS, 0, 0 },
+	{ "collect", "max_series_per_host", K_COUNT, OFF(max_series_per_host), 1 },
 	{ "store", "retention_raw", K_DURATION, OFF(retention_raw_ms), 1 },
 	{ "store", "retention_1m", K_DURATION, OFF(retention_1m_ms), 1 },
 	{ "store", "retention_1h", K_DURATION, OFF(retention_1h_ms), 1 },
@@ -357,9 +362,9 @@ static int on_setting(void *arg, const char *section, const char *key, const cha
 					 "%s:%d: [%s] %s '%s' is not a duration (expected e.g. "
 					 "500ms, 10s, 5m, 2h, 30d)",
 					 l->name, line, k->section, k->name, value);
-		if (ms < k->min_ms) {
+		if (ms < k->min) {
 			char min[32];
-			format_ms(k->min_ms, min, sizeof min);
+			format_ms(k->min, min, sizeof min);
 			return error_set(err, "%s:%d: [%s] %s '%s' is too short: at least %s",
 					 l->name, line, k->section, k->name, value, min);
 		}
@@ -368,6 +373,17 @@ static int on_setting(void *arg, const char *section, const char *key, const cha
 			l->line_min = line;
 		if (field == (char *)&s->backoff_max_ms)
 			l->line_max = line;
+		return 0;
+	}
+	case K_COUNT: {
+		char *end;
+		errno = 0;
+		long long n = strtoll(value, &end, 10);
+		if (end == value || *end || errno || n < k->min || n > COUNT_MAX)
+			return error_set(err, "%s:%d: [%s] %s '%s': expected a whole number from "
+					 "%lld to %lld", l->name, line, k->section, k->name, value,
+					 (long long)k->min, (long long)COUNT_MAX);
+		*(int64_t *)field = n;
 		return 0;
 	}
 	case K_WORD:

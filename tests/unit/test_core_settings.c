@@ -73,6 +73,7 @@ static void test_defaults(void **state)
 	assert_int_equal(s.interval_ms, 1000);
 	assert_int_equal(s.nmounts, 1);
 	assert_string_equal(s.mounts[0], "/");
+	assert_int_equal(s.max_series_per_host, 1024);
 	assert_int_equal(s.retention_raw_ms, 48LL * 3600 * 1000);
 	assert_int_equal(s.retention_1m_ms, 30LL * 86400 * 1000);
 	assert_int_equal(s.retention_1h_ms, 730LL * 86400 * 1000);
@@ -147,6 +148,7 @@ static const char *full_conf =
 	"[collect]\n"
 	"interval = 100ms\n"
 	"mounts = /, /data /srv/games\n"
+	"max_series_per_host = 50\n"
 	"\n"
 	"[store]\n"
 	"retention_raw = 12h\n"
@@ -186,6 +188,7 @@ static void test_full_file_in_fleetop_home(void **state)
 	assert_string_equal(s.mounts[0], "/");
 	assert_string_equal(s.mounts[1], "/data");
 	assert_string_equal(s.mounts[2], "/srv/games");
+	assert_int_equal(s.max_series_per_host, 50);
 	assert_int_equal(s.retention_raw_ms, 12LL * 3600 * 1000);
 	assert_int_equal(s.retention_1m_ms, 7LL * 86400 * 1000);
 	assert_int_equal(s.retention_1h_ms, 7LL * 86400 * 1000);
@@ -253,7 +256,18 @@ static void test_errors(void **state)
 {
 	(void)state;
 	load_fails("[collect]\nintervall = 1s\n",
-		   "t.conf:2: unknown key 'intervall' in [collect] (known: interval, mounts)");
+		   "t.conf:2: unknown key 'intervall' in [collect] (known: interval, mounts, "
+		   "max_series_per_host)");
+	/* A cap of nothing, of a word or of more than fits in memory is a typo. */
+	const char *counts[] = { "0", "-5", "ten", "10k", "1000001", "99999999999999999999", "" };
+	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+		char *text = xasprintf("[collect]\nmax_series_per_host = %s\n", counts[i]);
+		char *want = xasprintf("t.conf:2: [collect] max_series_per_host '%s': expected a "
+				       "whole number from 1 to 1000000", counts[i]);
+		load_fails(text, want);
+		free(want);
+		free(text);
+	}
 	load_fails("[sssh]\n", "t.conf:1: unknown section [sssh] (known: ssh, collect, store, ui)");
 	load_fails("# c\n[ui]\n[UI]\ntheme=x\n",
 		   "t.conf:3: unknown section [UI] (known: ssh, collect, store, ui)");
