@@ -245,11 +245,15 @@ static int alerts_list(int argc, char **argv)
 		if (opt == 'h') {
 			printf("usage: fleetop alerts [COMMAND] [options]\n"
 			       "Lists open alerts (firing, then pending), or with COMMAND:\n"
-			       "  history      alerts of a period and the audit trail\n"
-			       "  ack ID       acknowledge (stops escalation); unack ID\n"
-			       "  silence MATCHERS --for DUR; silences; unsilence ID\n"
-			       "  maintenance HOSTS --for DUR; maintenance (list); maintenance --end ID\n"
-			       "  rules        the rules in force; rules --check FILE\n"
+			       "  history [--since DUR] [--host NAME] [--rule NAME] [--log] [--limit N]\n"
+			       "               alerts of a period, or (--log) the audit trail\n"
+			       "  ack ID... [-m TEXT]   acknowledge (stops escalation); unack ID...\n"
+			       "  silence MATCHERS --for DUR [--in DUR] [-m TEXT]; silences; unsilence ID\n"
+			       "  maintenance HOSTS --for DUR [--in DUR] [-m TEXT]; maintenance (list);\n"
+			       "               maintenance --end ID\n"
+			       "  rules [--check FILE]  the rules in force, or check FILE\n"
+			       "  -m, --message TEXT    ack, silence, maintenance: a comment\n"
+			       "'fleetop alerts COMMAND --help' for a command's own.\n"
 			       "See fleetop(1), fleetop-rules(5), fleetop-notify(5).\n" COMMON_HELP);
 			return EXIT_OK;
 		}

@@ -58,25 +58,38 @@ static int console_run(int argc, char **argv)
 {
 	struct common_opts o = { 0 };
 	struct tui_opts to = { 0 };
+	/* Not COMMON_LONGOPTS: -t is the theme here, so --timeout needs a code
+	 * of its own (mapped to 't' it set the theme), and nothing prints JSON. */
+	enum { OPT_TIMEOUT = OPT_FIRST_PRIVATE };
 	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
+		{ "config", required_argument, NULL, 'c' },
+		{ "inventory", required_argument, NULL, 'i' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "accept-new", no_argument, NULL, OPT_ACCEPT_NEW },
+		{ "help", no_argument, NULL, 'h' },
 		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 		{ "theme", required_argument, NULL, 'T' },
 		{ "ascii", no_argument, NULL, OPT_ASCII },
 		{ 0 },
 	};
 	int opt;
-	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "T:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:i:t:hT:", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			printf("usage: fleetop [console] [options] [SELECTION]\n"
 			       "Opens the console on the fleet (all hosts, or the selection).\n"
-			       "(--timeout DUR sets the connect timeout; -t is the theme here.)\n"
-			       "  -t, --theme NAME      colour theme (dark, light, high-contrast, monochrome)\n"
+			       "  -t, -T, --theme NAME  colour theme (dark, light, high-contrast, monochrome)\n"
 			       "      --read-only       no actions (wall screens)\n"
-			       "      --ascii           ASCII only, no UTF-8 glyphs\n" COMMON_HELP);
+			       "      --ascii           ASCII only, no UTF-8 glyphs\n"
+			       "  -c, --config FILE     fleetop.conf to read (default: $FLEETOP_HOME or "
+			       "~/.config/fleetop)\n"
+			       "  -i, --inventory FILE  inventory (default: fleet.conf beside fleetop.conf)\n"
+			       "      --timeout DUR     the connect timeout (-t is the theme here)\n"
+			       "      --accept-new      learn unknown host keys (never changed ones)\n");
 			return EXIT_OK;
 		}
-		if (console_option(opt, optarg, &to) == 0)
+		if (opt == OPT_TIMEOUT)
+			opt = 't'; /* common_option's -t: the connect timeout */
+		else if (console_option(opt, optarg, &to) == 0)
 			continue;
 		int rc = common_option_or_usage(opt, optarg, &o, "console");
 		if (rc)

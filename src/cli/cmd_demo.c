@@ -138,7 +138,7 @@ static int demo_run(int argc, char **argv)
 			       "      --time-scale X    simulated seconds per second (default 60)\n"
 			       "      --duration DUR    stop after DUR (implies --text)\n"
 			       "      --text            a plain refreshing table instead of the console\n"
-			       "  -t, --theme NAME      console colour theme\n"
+			       "  -t, -T, --theme NAME  console colour theme\n"
 			       "      --read-only       console without actions\n"
 			       "      --ascii           ASCII only\n");
 			return EXIT_OK;

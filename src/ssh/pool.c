@@ -254,6 +254,38 @@ static void on_alive(struct loop *loop, void *arg)
 	c->alive_timer = loop_timer_add(loop, KEEPALIVE_MS / 3, on_alive, c);
 }
 
+/* libssh 0.10 turns ProxyJump into the ProxyCommand
+ *   ssh [-l USER] [-p PORT] [-J NEXT] -W '[%h]:%p' JUMP
+ * for the system's ssh to run, which resolves JUMP from ~/.ssh/config: an
+ * alias that only our ssh_config file defines would not resolve, and the
+ * jump's User, Port, IdentityFile and known_hosts would be another file's.
+ * `ssh -F FILE HOST` hands FILE on to its jump (OpenSSH adds -F itself);
+ * so do we, to every hop, since the child's -J hops read the same -F. */
+static void session_jump_config(ssh_session ss, const char *config)
+{
+	char *proxy = NULL;
+	if (ssh_options_get(ss, SSH_OPTIONS_PROXYCOMMAND, &proxy) != SSH_OK || !proxy)
+		return;
+	if (str_starts_with(proxy, "ssh ") && strstr(proxy, " -W '[%h]:%p' ")) {
+		/* Quoted for /bin/sh -c; '%' doubled for libssh's own expansion. */
+		struct buf cmd = { 0 };
+		buf_puts(&cmd, "ssh -F '");
+		for (const char *p = config; *p; p++) {
+			if (*p == '\'')
+				buf_puts(&cmd, "'\\''");
+			else if (*p == '%')
+				buf_puts(&cmd, "%%");
+			else
+				buf_append(&cmd, p, 1);
+		}
+		buf_puts(&cmd, "'");
+		buf_puts(&cmd, proxy + 3);
+		ssh_options_set(ss, SSH_OPTIONS_PROXYCOMMAND, cmd.data);
+		buf_free(&cmd);
+	}
+	ssh_string_free_char(proxy);
+}
+
 /* Sets up the libssh session with the options `ssh HOST` would use:
  * ssh_config first (Host blocks match the inventory name), then the
  * inventory's ansible_host/port/user, then fleetop.conf's files. */
@@ -276,6 +308,8 @@ static int session_setup(struct conn *c, struct error *err)
 	if (ssh_options_parse_config(ss, config) < 0)
 		return error_set(err, "cannot read ssh config %s: %s", config ? config : "~/.ssh/config",
 				 ssh_get_error(ss));
+	if (config && strcmp(config, "/dev/null") != 0)
+		session_jump_config(ss, config);
 	if (h->address)
 		ssh_options_set(ss, SSH_OPTIONS_HOST, h->address);
 	if (h->port > 0)
