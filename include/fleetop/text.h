@@ -7,6 +7,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* The one UTF-8 decoder (core/utf8.c): the length of the well-formed
+ * sequence at s (at most n bytes) with its code point in *cp, or 0 when
+ * there is none (overlong, surrogate, past U+10FFFF, cut short, a stray
+ * continuation byte). Stops at a NUL, so a NUL-terminated string may pass
+ * n = 4 without knowing its length. */
+size_t utf8_decode(const void *s, size_t n, uint32_t *cp);
 
 /* Cleans s[0..len) in place and returns its new length (never more than
  * len); s[result] is set to '\0', so s needs room for len + 1 bytes. Removed: terminal escape sequences (ESC

@@ -2,37 +2,17 @@
  * name or a player's is attacker-chosen bytes on its way to a terminal. */
 #include <string.h>
 
+#include "fleetop/text.h"
 #include "game_private.h"
 
 /* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0:
- * overlong forms, surrogates, code points past U+10FFFF and C1 controls are
- * refused, so what is kept is safe to hand to a terminal. */
+ * what utf8_decode refuses and the C1 controls too, so what is kept is
+ * safe to hand to a terminal. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	unsigned c = s[0];
-	size_t len;
-	unsigned cp;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+	uint32_t cp;
+	size_t len = utf8_decode(s, n, &cp);
+	if (len <= 1 || (cp >= 0x80 && cp < 0xa0))
 		return 0;
 	return len;
 }

@@ -12,38 +12,6 @@
 #define ESC 0x1b
 #define BEL 0x07
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes) and its code
- * point, or 0 when it is not one. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t need;
-	uint32_t v, min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		need = 2, v = c & 0x1f, min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 3, v = c & 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4, v = c & 0x07, min = 0x10000;
-	} else {
-		return 0; /* a continuation byte, 0xc0/0xc1 (overlong) or 0xf5.. */
-	}
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return need;
-}
-
 /* The character at s as a code point for the escape parser: ESC's C1
  * forms (U+009B and friends) read as the two-byte ESC forms would. */
 static size_t next_cp(const unsigned char *s, size_t n, uint32_t *cp)

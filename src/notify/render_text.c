@@ -4,30 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleetop/text.h"
 #include "render_private.h"
 
-/* The length of the valid UTF-8 sequence at p, 0 when it is not one. */
+/* The length of the valid UTF-8 sequence at p (a NUL-terminated string),
+ * 0 when it is not one. */
 static size_t utf8_seq(const unsigned char *p)
 {
-	unsigned c = p[0];
-	if (c < 0x80)
-		return 1;
-	size_t len;
-	unsigned lo = 0x80, hi = 0xBF;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-	else
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return len;
+	uint32_t cp;
+	return utf8_decode(p, 4, &cp);
 }
 
 char *text_clean(const char *s, bool keep_nl)

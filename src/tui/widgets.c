@@ -7,6 +7,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "fleetop/text.h"
 #include "widgets.h"
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -408,35 +409,6 @@ const char *fmt_ago(int64_t ms, char *out, size_t size)
 
 /* ---- UTF-8 width and cutting ------------------------------------------ */
 
-/* Decodes one strict UTF-8 character (no overlongs, surrogates or code
- * points past U+10FFFF). Returns its length, or 0 if s is not one. */
-static int utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	int len;
-	uint32_t min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, min = 0x80, *cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3, min = 0x800, *cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, min = 0x10000, *cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (int i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Columns of one code point. wcwidth knows nothing past ASCII outside a
  * UTF-8 locale: count such characters as one column rather than none. */
 static int cp_width(uint32_t cp)
@@ -451,7 +423,7 @@ static int cp_width(uint32_t cp)
 static int utf8_step(const char *s, int *cols, bool *valid)
 {
 	uint32_t cp;
-	int n = utf8_decode((const unsigned char *)s, &cp);
+	int n = (int)utf8_decode(s, 4, &cp);
 	*valid = n > 0;
 	if (!n) {
 		*cols = 1;
