@@ -148,6 +148,9 @@ static void conn_release(struct conn *c)
 	if (c->tcp_fd >= 0)
 		close(c->tcp_fd);
 	c->tcp_fd = -1;
+	if (c->setup)
+		setup_job_abandon(c->setup);
+	c->setup = NULL;
 	if (c->dns)
 		dns_abandon(c->pool, c->dns);
 	c->dns = NULL;
@@ -177,12 +180,12 @@ static void conn_release(struct conn *c)
 
 static bool conn_is_pending(const struct conn *c)
 {
-	return c->phase >= CONN_RESOLVING && c->phase <= CONN_AUTH;
+	return c->phase >= CONN_CONFIG && c->phase <= CONN_AUTH;
 }
 
 static void conn_set_phase(struct conn *c, enum conn_phase phase)
 {
-	c->pool->pending += (phase >= CONN_RESOLVING && phase <= CONN_AUTH) - conn_is_pending(c);
+	c->pool->pending += (phase >= CONN_CONFIG && phase <= CONN_AUTH) - conn_is_pending(c);
 	c->phase = phase;
 }
 
@@ -351,6 +354,10 @@ static void on_phase_timeout(struct loop *loop, void *arg)
 	}
 	long secs = (long)(c->pool->settings->connect_timeout_ms / 1000);
 	switch (c->phase) {
+	case CONN_CONFIG:
+		conn_fail(c, FAULT_PROTOCOL, "reading the ssh config took over %lds (a Match exec "
+			  "command that does not end?)", secs);
+		break;
 	case CONN_RESOLVING:
 		conn_fail(c, FAULT_UNREACHABLE, "cannot resolve %s: no answer in %lds", c->gai_name,
 			  secs);
@@ -452,61 +459,6 @@ static void on_alive(struct loop *loop, void *arg)
 		conn_update_events(c);
 	}
 	alive_arm(c);
-}
-
-/* Sets up the libssh session with the options `ssh HOST` would use:
- * ssh_config first (Host blocks match the inventory name), then the
- * inventory's ansible_host/port/user, then fleetop.conf's files. */
-static int session_setup(struct conn *c, struct error *err)
-{
-	const struct settings *s = c->pool->settings;
-	struct host *h = c->host;
-	if (ssh_target_check(h, err) < 0)
-		return -1;
-	ssh_session ss = ssh_new();
-	if (!ss)
-		return error_set(err, "cannot create SSH session");
-	c->session = ss;
-	int off = 0;
-	if (ssh_options_set(ss, SSH_OPTIONS_LOG_VERBOSITY, &off) < 0)
-		return error_set(err, "libssh refused its log level: %s", ssh_get_error(ss));
-	if (ssh_options_set(ss, SSH_OPTIONS_HOST, h->name) < 0)
-		return error_set(err, "libssh refused host name '%s': %s", h->name, ssh_get_error(ss));
-	/* NULL: ~/.ssh/config then /etc/ssh/ssh_config, as ssh does; "none": no file. */
-	const char *config = s->ssh_config;
-	if (config && !strcmp(config, "none"))
-		config = "/dev/null";
-	if (ssh_options_parse_config(ss, config) < 0)
-		return error_set(err, "cannot read ssh config %s: %s", config ? config : "~/.ssh/config",
-				 ssh_get_error(ss));
-	/* Each refusal fails the host: going on would connect with whatever
-	 * libssh had before (another address, port or user). */
-	if (h->address && ssh_options_set(ss, SSH_OPTIONS_HOST, h->address) < 0)
-		return error_set(err, "ansible_host '%s' refused by libssh: %s", h->address,
-				 ssh_get_error(ss));
-	if (h->port > 0 && ssh_options_set(ss, SSH_OPTIONS_PORT, &h->port) < 0)
-		return error_set(err, "ansible_port %d refused by libssh: %s", h->port,
-				 ssh_get_error(ss));
-	char *user = NULL;
-	if (h->user) {
-		if (ssh_options_set(ss, SSH_OPTIONS_USER, h->user) < 0)
-			return error_set(err, "ansible_user '%s' refused by libssh: %s", h->user,
-					 ssh_get_error(ss));
-	} else if (s->user && (ssh_options_get(ss, SSH_OPTIONS_USER, &user) < 0 || !user)) {
-		if (ssh_options_set(ss, SSH_OPTIONS_USER, s->user) < 0)
-			return error_set(err, "user '%s' of fleetop.conf refused by libssh: %s", s->user,
-					 ssh_get_error(ss));
-	}
-	ssh_string_free_char(user);
-	if (s->known_hosts && ssh_options_set(ss, SSH_OPTIONS_KNOWNHOSTS, s->known_hosts) < 0)
-		return error_set(err, "known_hosts %s refused by libssh: %s", s->known_hosts,
-				 ssh_get_error(ss));
-	for (int i = s->nidentities - 1; i >= 0; i--)
-		if (ssh_options_set(ss, SSH_OPTIONS_IDENTITY, s->identities[i]) < 0)
-			return error_set(err, "identity %s refused by libssh: %s", s->identities[i],
-					 ssh_get_error(ss));
-	ssh_set_blocking(ss, 0);
-	return 0;
 }
 
 static void start_tcp(struct conn *c);
@@ -611,16 +563,57 @@ static void on_dns_poll(struct loop *loop, void *arg)
 	start_tcp(c);
 }
 
+static void conn_resolve(struct conn *c);
+
+static void on_setup_poll(struct loop *loop, void *arg)
+{
+	struct conn *c = arg;
+	c->poll_timer = 0;
+	struct error err = { { 0 } };
+	ssh_session ss = NULL;
+	if (!setup_job_poll(c->setup, &ss, &err)) {
+		c->poll_timer = loop_timer_add(loop, DNS_POLL_MS, on_setup_poll, c);
+		return;
+	}
+	c->setup = NULL;
+	if (!ss) {
+		conn_fail(c, FAULT_PROTOCOL, "%s", err.msg);
+		return;
+	}
+	c->session = ss;
+	conn_resolve(c);
+}
+
 static void conn_start(struct conn *c)
 {
 	struct error err = { { 0 } };
 	conn_release(c);
 	conn_set_state(c, HOST_CONNECTING, FAULT_NONE, "");
-	if (session_setup(c, &err) < 0) {
+	if (ssh_target_check(c->host, &err) < 0) {
 		conn_fail(c, FAULT_PROTOCOL, "%s", err.msg);
 		return;
 	}
 	phase_timer_start(c, c->pool->settings->connect_timeout_ms);
+	if (setup_may_block(c->pool->settings)) {
+		c->setup = setup_job_start(c->host, c->pool->settings, &err);
+		if (!c->setup) {
+			conn_fail(c, FAULT_PROTOCOL, "%s", err.msg);
+			return;
+		}
+		conn_set_phase(c, CONN_CONFIG);
+		c->poll_timer = loop_timer_add(c->pool->loop, DNS_POLL_MS, on_setup_poll, c);
+		return;
+	}
+	c->session = setup_session(c->host, c->pool->settings, &err);
+	if (!c->session) {
+		conn_fail(c, FAULT_PROTOCOL, "%s", err.msg);
+		return;
+	}
+	conn_resolve(c);
+}
+
+static void conn_resolve(struct conn *c)
+{
 	char *proxy = NULL;
 	if (ssh_options_get(c->session, SSH_OPTIONS_PROXYCOMMAND, &proxy) == SSH_OK && proxy &&
 	    *proxy && strcmp(proxy, "none") != 0) {

@@ -12,6 +12,7 @@
 
 enum conn_phase {
 	CONN_IDLE,       /* not wanted */
+	CONN_CONFIG,     /* reading ssh_config on a thread (setup.c) */
 	CONN_RESOLVING,  /* async DNS */
 	CONN_QUEUED,     /* resolved, waiting for a handshake slot */
 	CONN_TCP,        /* non-blocking connect() */
@@ -30,10 +31,10 @@ struct conn {
 	int fd;                 /* registered on the loop, or -1 */
 	int tcp_fd;             /* our own socket before libssh owns it */
 	struct addrinfo *addrs, *next_addr;
+	struct setup_job *setup; /* the session's setup in flight */
 	struct dns_req *dns;    /* the lookup in flight, owned until it ends */
 	char *gai_name;
 	char port_str[8];
-	bool via_proxy;         /* ProxyCommand/ProxyJump: libssh connects */
 	bool has_slot;          /* holds one of the pool's handshake slots */
 	struct conn *queue_prev, *queue_next; /* waiting for a slot */
 	int64_t alive_due_ms;   /* when alive_timer should fire (stall check) */
@@ -103,6 +104,18 @@ struct dns_req {
 	char port[8];
 	struct dns_req *next;
 };
+
+/* setup.c: a libssh session with h's options. setup_session reads the
+ * ssh_config here and now; when setup_may_block, use a job instead, which
+ * reads it on a thread: poll it (1 when done: out is the session, or NULL
+ * with err set; the job is freed) or abandon it. */
+struct setup_job;
+bool setup_may_block(const struct settings *s);
+ssh_session setup_session(const struct host *h, const struct settings *s, struct error *err);
+struct setup_job *setup_job_start(const struct host *h, const struct settings *s,
+				  struct error *err);
+int setup_job_poll(struct setup_job *j, ssh_session *out, struct error *err);
+void setup_job_abandon(struct setup_job *j);
 
 /* channel.c */
 void exec_step(struct ssh_exec *e);
