@@ -35,4 +35,8 @@ check "all 4 up in every figure after the stop" bash -c \
 check "figures were printed after the stop" bash -c "[ \$(tail -n +$mark '$T/collect.log' | grep -c 'collect: 4 up, 0 down') -ge 10 ]"
 "$FLEETOP" alerts history --json > "$T/alerts.json" 2>&1 || true
 check "no host_unreachable alert" bash -c "! grep -q host_unreachable '$T/alerts.json'"
+if [ "$FAILS" -gt 0 ]; then
+	echo "--- collect.log"; tail -40 "$T/collect.log"
+	echo "--- sim.log"; tail -20 "$T/sim.log"
+fi
 finish
