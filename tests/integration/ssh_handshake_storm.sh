@@ -102,7 +102,8 @@ grep '^collect:' "$T/collect.log" | awk 'NR % 5 == 1' | head -30
 echo "start-up took $(( (t_up - t0) / 1000 )) s, reconnect $(( (t_back - t_drop) / 1000 )) s"
 
 # Gaps of each steady host from its first sample until SIGINT, split into
-# start-up (until all were up) and the crowd's reconnect (after the drop).
+# start-up (until all were up) and the crowd's reconnect (after the drop),
+# and when its first sample came.
 for h in $steady; do
 	"$FLEETOP" history "$h" cpu.util --since 10m --tier raw --csv > "$T/$h.csv"
 done
@@ -113,14 +114,18 @@ for h in sys.argv[6:]:
     rows = [l.split(",") for l in open(f"{d}/{h}.csv").read().split("\n")[1:] if l]
     ts = sorted(int(r[0]) for r in rows)
     if not ts:
-        print(h, "none", "none")
+        print(h, "none", "none", "none")
         continue
     pairs = list(zip(ts, ts[1:])) + [(ts[-1], t1)]
     start = max([b - a for a, b in pairs if a < t_up] or [0])
     recon = max([b - a for a, b in pairs if b > t_drop] or [0])
-    print(h, start, recon)
+    print(h, start, recon, ts[0] - t0)
 PY
 cat "$T/gaps.txt"
+# Listed first, they connect first: a first sample only once the crowd is
+# up (as before) is a hole too.
+check "steady hosts: first sample within 5 s of the start" \
+	awk '$4 == "none" || $4 > 5000 { bad = 1 } END { exit bad || NR != 8 }' "$T/gaps.txt"
 check "steady hosts: no gap over 2 s during start-up" \
 	awk '$2 == "none" || $2 > 2000 { bad = 1 } END { exit bad || NR != 8 }' "$T/gaps.txt"
 check "steady hosts: no gap over 2 s through the crowd's reconnect" \
