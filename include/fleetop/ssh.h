@@ -73,6 +73,13 @@ int ssh_pool_read_file(struct ssh_pool *p, struct host *h, const char *path, siz
 int ssh_pool_write_file(struct ssh_pool *p, struct host *h, const char *path, const void *data,
 			size_t len, int mode, ssh_file_fn done, void *arg, struct error *err);
 
+/* Checks what h's session would be told to reach (its name, ansible_host,
+ * ansible_user, ansible_port) for values ssh would misread: whitespace,
+ * control or shell characters, a leading '-', '@' in a host, over 255
+ * characters, a port outside 1-65535 (0 is "unset"). The message names the
+ * host and the variable. */
+int ssh_target_check(const struct host *h, struct error *err);
+
 /* Quotes s for a POSIX shell command line; caller frees. */
 char *shell_quote(const char *s);
 

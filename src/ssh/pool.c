@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ssh_private.h"
@@ -24,9 +25,108 @@
  * the 30 s the alert defaults promise; three keepalives went unanswered. */
 #define DEAD_MS 15000
 #define DNS_POLL_MS 20
+#define DNS_REAP_MS 1000
+/* At pool shutdown, how long lookups still running get to end before they
+ * are left to the resolver (their memory stays reachable, never freed). */
+#define DNS_SHUTDOWN_WAIT_MS 200
+/* A timer this late means the loop did not run (the process was stopped,
+ * or one turn took that long): silence in that time is not the peer's. */
+#define STALL_MS 1000
+/* Hosts in key exchange and auth at once; the rest wait their turn in
+ * order. Each costs CPU here and on the host; without a bound, a fleet
+ * starting or reconnecting at once starves the hosts already up. */
+#define MAX_HANDSHAKES 64
+/* Handshake steps stop for the turn of the loop once they took this long. */
+#define HANDSHAKE_TURN_US 15000
 
 static void conn_step(struct conn *c);
 static void conn_start(struct conn *c);
+static void gate_leave(struct conn *c);
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* DNS lookups run in glibc's resolver threads (getaddrinfo_a). One given
+ * up on (timeout, disconnect) is cancelled if it has not started; one that
+ * has cannot be stopped and writes into its request until the resolver's
+ * own timeout (resolv.conf timeout x attempts, 30 s and more), so it is
+ * kept on a list and freed by a timer once it ends, never waited for. */
+
+/* Lookups still running when their pool was freed: reachable from here
+ * (so leak checkers do not flag them) and never freed, as the resolver
+ * thread may still write into them. */
+static struct dns_req *dns_orphans;
+
+static void dns_free(struct dns_req *d)
+{
+	if (d->gai.ar_result)
+		freeaddrinfo(d->gai.ar_result);
+	free(d->name);
+	free(d);
+}
+
+static void on_dns_reap(struct loop *loop, void *arg)
+{
+	struct ssh_pool *p = arg;
+	p->reap_timer = 0;
+	for (struct dns_req **pp = &p->dns_zombies; *pp;) {
+		struct dns_req *d = *pp;
+		if (gai_error(&d->gai) == EAI_INPROGRESS) {
+			pp = &d->next;
+			continue;
+		}
+		*pp = d->next;
+		dns_free(d);
+	}
+	if (p->dns_zombies)
+		p->reap_timer = loop_timer_add(loop, DNS_REAP_MS, on_dns_reap, p);
+}
+
+static void dns_abandon(struct ssh_pool *p, struct dns_req *d)
+{
+	gai_cancel(&d->gai);
+	if (gai_error(&d->gai) != EAI_INPROGRESS) {
+		dns_free(d);
+		return;
+	}
+	d->next = p->dns_zombies;
+	p->dns_zombies = d;
+	if (!p->reap_timer)
+		p->reap_timer = loop_timer_add(p->loop, DNS_REAP_MS, on_dns_reap, p);
+}
+
+/* Waits a bounded time for the lookups still running, then leaves the rest
+ * to the resolver: shutting down must not take the resolver's timeout. */
+static void dns_shutdown(struct ssh_pool *p)
+{
+	loop_timer_del(p->loop, p->reap_timer);
+	p->reap_timer = 0;
+	int64_t deadline = time_mono_ms() + DNS_SHUTDOWN_WAIT_MS;
+	while (p->dns_zombies) {
+		struct dns_req *d = p->dns_zombies;
+		if (gai_error(&d->gai) != EAI_INPROGRESS) {
+			p->dns_zombies = d->next;
+			dns_free(d);
+			continue;
+		}
+		int64_t left = deadline - time_mono_ms();
+		if (left <= 0)
+			break;
+		const struct gaicb *wait[1] = { &d->gai };
+		struct timespec ts = { .tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000 };
+		gai_suspend(wait, 1, &ts);
+	}
+	while (p->dns_zombies) {
+		struct dns_req *d = p->dns_zombies;
+		p->dns_zombies = d->next;
+		d->next = dns_orphans;
+		dns_orphans = d;
+	}
+}
 
 static void conn_set_state(struct conn *c, enum host_state state, enum host_fault fault,
 			   const char *msg)
@@ -48,17 +148,13 @@ static void conn_release(struct conn *c)
 	if (c->tcp_fd >= 0)
 		close(c->tcp_fd);
 	c->tcp_fd = -1;
-	if (c->phase == CONN_RESOLVING) {
-		/* The resolver thread writes into c->gai until it is done. */
-		if (gai_cancel(&c->gai) == EAI_NOTCANCELED) {
-			const struct gaicb *wait[1] = { &c->gai };
-			while (gai_error(&c->gai) == EAI_INPROGRESS)
-				gai_suspend(wait, 1, NULL);
-		}
-		if (c->gai.ar_result)
-			freeaddrinfo(c->gai.ar_result);
-		c->gai.ar_result = NULL;
-	}
+	if (c->setup)
+		setup_job_abandon(c->setup);
+	c->setup = NULL;
+	if (c->dns)
+		dns_abandon(c->pool, c->dns);
+	c->dns = NULL;
+	gate_leave(c);
 	if (c->addrs)
 		freeaddrinfo(c->addrs);
 	c->addrs = c->next_addr = NULL;
@@ -84,13 +180,95 @@ static void conn_release(struct conn *c)
 
 static bool conn_is_pending(const struct conn *c)
 {
-	return c->phase >= CONN_RESOLVING && c->phase <= CONN_AUTH;
+	return c->phase >= CONN_CONFIG && c->phase <= CONN_AUTH;
 }
 
 static void conn_set_phase(struct conn *c, enum conn_phase phase)
 {
-	c->pool->pending += (phase >= CONN_RESOLVING && phase <= CONN_AUTH) - conn_is_pending(c);
+	c->pool->pending += (phase >= CONN_CONFIG && phase <= CONN_AUTH) - conn_is_pending(c);
 	c->phase = phase;
+}
+
+static void on_phase_timeout(struct loop *loop, void *arg);
+
+static void phase_timer_start(struct conn *c, int64_t ms)
+{
+	loop_timer_del(c->pool->loop, c->phase_timer);
+	c->phase_due_ms = time_mono_ms() + ms;
+	c->phase_timer = loop_timer_add(c->pool->loop, ms, on_phase_timeout, c);
+}
+
+/* Handshake admission. A host holds a slot from its TCP connect (or proxy
+ * start) until it is up or fails; one without a free slot waits in a FIFO
+ * with its socket connected and its deadline paused. */
+
+static void queue_unlink(struct conn *c)
+{
+	struct ssh_pool *p = c->pool;
+	if (c->phase != CONN_QUEUED)
+		return;
+	if (c->queue_prev)
+		c->queue_prev->queue_next = c->queue_next;
+	else
+		p->queue_head = c->queue_next;
+	if (c->queue_next)
+		c->queue_next->queue_prev = c->queue_prev;
+	else
+		p->queue_tail = c->queue_prev;
+	c->queue_prev = c->queue_next = NULL;
+}
+
+static void handshake_begin(struct conn *c)
+{
+	c->has_slot = true;
+	c->pool->handshakes++;
+	conn_set_phase(c, CONN_HANDSHAKE);
+	conn_step(c);
+}
+
+static void on_admit(struct loop *loop, void *arg)
+{
+	struct ssh_pool *p = arg;
+	(void)loop;
+	p->admit_timer = 0;
+	while (p->queue_head && p->handshakes < p->max_handshakes) {
+		struct conn *c = p->queue_head;
+		queue_unlink(c);
+		phase_timer_start(c, p->settings->connect_timeout_ms);
+		handshake_begin(c);
+	}
+}
+
+static void gate_leave(struct conn *c)
+{
+	struct ssh_pool *p = c->pool;
+	queue_unlink(c);
+	if (!c->has_slot)
+		return;
+	c->has_slot = false;
+	p->handshakes--;
+	/* Not from here: this runs inside another host's failure or success. */
+	if (p->queue_head && !p->admit_timer)
+		p->admit_timer = loop_timer_add(p->loop, 0, on_admit, p);
+}
+
+static void gate_enter(struct conn *c)
+{
+	struct ssh_pool *p = c->pool;
+	if (p->handshakes < p->max_handshakes && !p->queue_head) {
+		handshake_begin(c);
+		return;
+	}
+	conn_set_phase(c, CONN_QUEUED);
+	loop_timer_del(p->loop, c->phase_timer);
+	c->phase_timer = 0;
+	c->queue_prev = p->queue_tail;
+	c->queue_next = NULL;
+	if (p->queue_tail)
+		p->queue_tail->queue_next = c;
+	else
+		p->queue_head = c;
+	p->queue_tail = c;
 }
 
 static void on_retry(struct loop *loop, void *arg)
@@ -112,7 +290,7 @@ static int64_t backoff_ms(struct conn *c)
 		d = s->backoff_max_ms;
 	/* Jitter over the upper half keeps a fleet that failed together (a
 	 * network blip) from reconnecting in lockstep. */
-	return d / 2 + (int64_t)(random() % (d / 2 + 1));
+	return d / 2 + (int64_t)random_below((uint64_t)(d / 2 + 1));
 }
 
 static void conn_fail(struct conn *c, enum host_fault fault, const char *fmt, ...)
@@ -166,8 +344,20 @@ static void on_phase_timeout(struct loop *loop, void *arg)
 	struct conn *c = arg;
 	(void)loop;
 	c->phase_timer = 0;
+	/* The loop stood still (stopped process, a long turn): the peer had
+	 * no chance to answer in that time, so it gets that time again. */
+	int64_t late = time_mono_ms() - c->phase_due_ms;
+	if (late > STALL_MS) {
+		phase_timer_start(c, late < c->pool->settings->connect_timeout_ms
+					     ? late : c->pool->settings->connect_timeout_ms);
+		return;
+	}
 	long secs = (long)(c->pool->settings->connect_timeout_ms / 1000);
 	switch (c->phase) {
+	case CONN_CONFIG:
+		conn_fail(c, FAULT_PROTOCOL, "reading the ssh config took over %lds (a Match exec "
+			  "command that does not end?)", secs);
+		break;
 	case CONN_RESOLVING:
 		conn_fail(c, FAULT_UNREACHABLE, "cannot resolve %s: no answer in %lds", c->gai_name,
 			  secs);
@@ -235,13 +425,30 @@ static void watch_fd(struct conn *c, int fd, int events)
 	}
 }
 
+static void on_alive(struct loop *loop, void *arg);
+
+static void alive_arm(struct conn *c)
+{
+	c->alive_due_ms = loop_now_ms(c->pool->loop) + KEEPALIVE_MS / 3;
+	c->alive_timer = loop_timer_add(c->pool->loop, KEEPALIVE_MS / 3, on_alive, c);
+}
+
 static void on_alive(struct loop *loop, void *arg)
 {
 	struct conn *c = arg;
 	c->alive_timer = 0;
 	if (c->phase != CONN_UP)
 		return;
-	int64_t quiet = loop_now_ms(loop) - c->last_rx_ms;
+	/* Silence counts only while the loop ran: after the process was
+	 * stopped (SIGSTOP, a suspended VM) or a turn took long, every peer
+	 * looks quiet for that long, and healthy hosts must not be lost. */
+	int64_t now = loop_now_ms(loop), late = now - c->alive_due_ms;
+	if (late > STALL_MS) {
+		c->last_rx_ms += late;
+		if (c->last_rx_ms > now)
+			c->last_rx_ms = now;
+	}
+	int64_t quiet = now - c->last_rx_ms;
 	if (quiet >= DEAD_MS) {
 		conn_fail(c, FAULT_TIMEOUT, "connection lost (no answer for %lds)",
 			  (long)(quiet / 1000));
@@ -251,81 +458,7 @@ static void on_alive(struct loop *loop, void *arg)
 		ssh_send_keepalive(c->session);
 		conn_update_events(c);
 	}
-	c->alive_timer = loop_timer_add(loop, KEEPALIVE_MS / 3, on_alive, c);
-}
-
-/* libssh 0.10 turns ProxyJump into the ProxyCommand
- *   ssh [-l USER] [-p PORT] [-J NEXT] -W '[%h]:%p' JUMP
- * for the system's ssh to run, which resolves JUMP from ~/.ssh/config: an
- * alias that only our ssh_config file defines would not resolve, and the
- * jump's User, Port, IdentityFile and known_hosts would be another file's.
- * `ssh -F FILE HOST` hands FILE on to its jump (OpenSSH adds -F itself);
- * so do we, to every hop, since the child's -J hops read the same -F. */
-static void session_jump_config(ssh_session ss, const char *config)
-{
-	char *proxy = NULL;
-	if (ssh_options_get(ss, SSH_OPTIONS_PROXYCOMMAND, &proxy) != SSH_OK || !proxy)
-		return;
-	if (str_starts_with(proxy, "ssh ") && strstr(proxy, " -W '[%h]:%p' ")) {
-		/* Quoted for /bin/sh -c; '%' doubled for libssh's own expansion. */
-		struct buf cmd = { 0 };
-		buf_puts(&cmd, "ssh -F '");
-		for (const char *p = config; *p; p++) {
-			if (*p == '\'')
-				buf_puts(&cmd, "'\\''");
-			else if (*p == '%')
-				buf_puts(&cmd, "%%");
-			else
-				buf_append(&cmd, p, 1);
-		}
-		buf_puts(&cmd, "'");
-		buf_puts(&cmd, proxy + 3);
-		ssh_options_set(ss, SSH_OPTIONS_PROXYCOMMAND, cmd.data);
-		buf_free(&cmd);
-	}
-	ssh_string_free_char(proxy);
-}
-
-/* Sets up the libssh session with the options `ssh HOST` would use:
- * ssh_config first (Host blocks match the inventory name), then the
- * inventory's ansible_host/port/user, then fleetop.conf's files. */
-static int session_setup(struct conn *c, struct error *err)
-{
-	const struct settings *s = c->pool->settings;
-	struct host *h = c->host;
-	ssh_session ss = ssh_new();
-	if (!ss)
-		return error_set(err, "cannot create SSH session");
-	c->session = ss;
-	int off = 0;
-	ssh_options_set(ss, SSH_OPTIONS_LOG_VERBOSITY, &off);
-	if (ssh_options_set(ss, SSH_OPTIONS_HOST, h->name) < 0)
-		return error_set(err, "bad host name '%s'", h->name);
-	/* NULL: ~/.ssh/config then /etc/ssh/ssh_config, as ssh does; "none": no file. */
-	const char *config = s->ssh_config;
-	if (config && !strcmp(config, "none"))
-		config = "/dev/null";
-	if (ssh_options_parse_config(ss, config) < 0)
-		return error_set(err, "cannot read ssh config %s: %s", config ? config : "~/.ssh/config",
-				 ssh_get_error(ss));
-	if (config && strcmp(config, "/dev/null") != 0)
-		session_jump_config(ss, config);
-	if (h->address)
-		ssh_options_set(ss, SSH_OPTIONS_HOST, h->address);
-	if (h->port > 0)
-		ssh_options_set(ss, SSH_OPTIONS_PORT, &h->port);
-	char *user = NULL;
-	if (h->user)
-		ssh_options_set(ss, SSH_OPTIONS_USER, h->user);
-	else if (s->user && (ssh_options_get(ss, SSH_OPTIONS_USER, &user) < 0 || !user))
-		ssh_options_set(ss, SSH_OPTIONS_USER, s->user);
-	ssh_string_free_char(user);
-	if (s->known_hosts)
-		ssh_options_set(ss, SSH_OPTIONS_KNOWNHOSTS, s->known_hosts);
-	for (int i = s->nidentities - 1; i >= 0; i--)
-		ssh_options_set(ss, SSH_OPTIONS_IDENTITY, s->identities[i]);
-	ssh_set_blocking(ss, 0);
-	return 0;
+	alive_arm(c);
 }
 
 static void start_tcp(struct conn *c);
@@ -348,13 +481,16 @@ static void tcp_next(struct conn *c, int last_errno)
 
 static void start_handshake(struct conn *c, int fd)
 {
-	conn_set_phase(c, CONN_HANDSHAKE);
 	if (fd >= 0) {
 		/* libssh owns the socket from here and closes it. */
-		ssh_options_set(c->session, SSH_OPTIONS_FD, &fd);
+		if (ssh_options_set(c->session, SSH_OPTIONS_FD, &fd) < 0) {
+			conn_fail(c, FAULT_PROTOCOL, "cannot hand the socket to libssh: %s",
+				  ssh_get_error(c->session));
+			return;
+		}
 		c->tcp_fd = -1;
 	}
-	conn_step(c);
+	gate_enter(c);
 }
 
 static void on_tcp(struct loop *loop, int fd, int events, void *arg)
@@ -406,7 +542,7 @@ static void on_dns_poll(struct loop *loop, void *arg)
 {
 	struct conn *c = arg;
 	c->poll_timer = 0;
-	int rc = gai_error(&c->gai);
+	int rc = gai_error(&c->dns->gai);
 	if (rc == EAI_INPROGRESS) {
 		c->poll_timer = loop_timer_add(loop, DNS_POLL_MS, on_dns_poll, c);
 		return;
@@ -416,9 +552,36 @@ static void on_dns_poll(struct loop *loop, void *arg)
 			  gai_strerror(rc));
 		return;
 	}
-	c->addrs = c->next_addr = c->gai.ar_result;
-	c->gai.ar_result = NULL;
+	c->addrs = c->next_addr = c->dns->gai.ar_result;
+	c->dns->gai.ar_result = NULL;
+	dns_free(c->dns);
+	c->dns = NULL;
+	if (!c->next_addr) {
+		conn_fail(c, FAULT_UNREACHABLE, "cannot resolve %s: no address", c->gai_name);
+		return;
+	}
 	start_tcp(c);
+}
+
+static void conn_resolve(struct conn *c);
+
+static void on_setup_poll(struct loop *loop, void *arg)
+{
+	struct conn *c = arg;
+	c->poll_timer = 0;
+	struct error err = { { 0 } };
+	ssh_session ss = NULL;
+	if (!setup_job_poll(c->setup, &ss, &err)) {
+		c->poll_timer = loop_timer_add(loop, DNS_POLL_MS, on_setup_poll, c);
+		return;
+	}
+	c->setup = NULL;
+	if (!ss) {
+		conn_fail(c, FAULT_PROTOCOL, "%s", err.msg);
+		return;
+	}
+	c->session = ss;
+	conn_resolve(c);
 }
 
 static void conn_start(struct conn *c)
@@ -426,12 +589,31 @@ static void conn_start(struct conn *c)
 	struct error err = { { 0 } };
 	conn_release(c);
 	conn_set_state(c, HOST_CONNECTING, FAULT_NONE, "");
-	if (session_setup(c, &err) < 0) {
+	if (ssh_target_check(c->host, &err) < 0) {
 		conn_fail(c, FAULT_PROTOCOL, "%s", err.msg);
 		return;
 	}
-	c->phase_timer = loop_timer_add(c->pool->loop, c->pool->settings->connect_timeout_ms,
-					on_phase_timeout, c);
+	phase_timer_start(c, c->pool->settings->connect_timeout_ms);
+	if (setup_may_block(c->pool->settings)) {
+		c->setup = setup_job_start(c->host, c->pool->settings, &err);
+		if (!c->setup) {
+			conn_fail(c, FAULT_PROTOCOL, "%s", err.msg);
+			return;
+		}
+		conn_set_phase(c, CONN_CONFIG);
+		c->poll_timer = loop_timer_add(c->pool->loop, DNS_POLL_MS, on_setup_poll, c);
+		return;
+	}
+	c->session = setup_session(c->host, c->pool->settings, &err);
+	if (!c->session) {
+		conn_fail(c, FAULT_PROTOCOL, "%s", err.msg);
+		return;
+	}
+	conn_resolve(c);
+}
+
+static void conn_resolve(struct conn *c)
+{
 	char *proxy = NULL;
 	if (ssh_options_get(c->session, SSH_OPTIONS_PROXYCOMMAND, &proxy) == SSH_OK && proxy &&
 	    *proxy && strcmp(proxy, "none") != 0) {
@@ -458,16 +640,23 @@ static void conn_start(struct conn *c)
 		return;
 	}
 	conn_set_phase(c, CONN_RESOLVING);
-	memset(&c->gai, 0, sizeof c->gai);
+	/* The request outlives c if it is given up on (dns_abandon). */
 	static const struct addrinfo stream_hints = { .ai_socktype = SOCK_STREAM };
-	c->gai.ar_name = c->gai_name;
-	c->gai.ar_service = c->port_str;
-	c->gai.ar_request = &stream_hints;
-	c->gai_list[0] = &c->gai;
-	if (getaddrinfo_a(GAI_NOWAIT, c->gai_list, 1, NULL) != 0) {
-		conn_fail(c, FAULT_UNREACHABLE, "cannot resolve %s", c->gai_name);
+	struct dns_req *d = xcalloc(1, sizeof *d);
+	d->name = xstrdup(c->gai_name);
+	snprintf(d->port, sizeof d->port, "%s", c->port_str);
+	d->gai.ar_name = d->name;
+	d->gai.ar_service = d->port;
+	d->gai.ar_request = &stream_hints;
+	d->list[0] = &d->gai;
+	int rc = getaddrinfo_a(GAI_NOWAIT, d->list, 1, NULL);
+	if (rc != 0) {
+		dns_free(d);
+		conn_fail(c, FAULT_UNREACHABLE, "cannot resolve %s: %s", c->gai_name,
+			  gai_strerror(rc));
 		return;
 	}
+	c->dns = d;
 	c->poll_timer = loop_timer_add(c->pool->loop, DNS_POLL_MS, on_dns_poll, c);
 }
 
@@ -475,12 +664,13 @@ static void conn_up(struct conn *c)
 {
 	loop_timer_del(c->pool->loop, c->phase_timer);
 	c->phase_timer = 0;
+	gate_leave(c);
 	conn_set_phase(c, CONN_UP);
 	c->failures = 0;
 	c->event = ssh_event_new();
 	ssh_event_add_session(c->event, c->session);
 	c->last_rx_ms = loop_now_ms(c->pool->loop);
-	c->alive_timer = loop_timer_add(c->pool->loop, KEEPALIVE_MS / 3, on_alive, c);
+	alive_arm(c);
 	c->host->retry_at_ms = 0;
 	conn_set_state(c, HOST_UP, FAULT_NONE, "");
 }
@@ -520,6 +710,26 @@ static void conn_step(struct conn *c)
 	if (c->in_step)
 		return;
 	c->in_step = true;
+	struct ssh_pool *p = c->pool;
+	bool handshaking = c->phase == CONN_HANDSHAKE || c->phase == CONN_AUTH;
+	int64_t t0 = 0;
+	if (handshaking) {
+		/* Key exchange and auth cost CPU; hosts already up must get their
+		 * turn, so what is over the budget waits for the next turn (the
+		 * socket stays readable, so nothing is missed). */
+		int64_t turn = loop_now_ms(p->loop);
+		if (p->hs_turn != turn) {
+			p->hs_turn = turn;
+			p->hs_spent_us = 0;
+		}
+		if (p->hs_spent_us >= HANDSHAKE_TURN_US) {
+			if (!c->kick_timer)
+				c->kick_timer = loop_timer_add(p->loop, 1, on_kick, c);
+			c->in_step = false;
+			return;
+		}
+		t0 = now_us();
+	}
 	int rc;
 	switch (c->phase) {
 	case CONN_HANDSHAKE:
@@ -573,6 +783,8 @@ static void conn_step(struct conn *c)
 	default:
 		break;
 	}
+	if (handshaking)
+		p->hs_spent_us += now_us() - t0;
 	c->in_step = false;
 }
 
@@ -586,7 +798,7 @@ struct ssh_pool *ssh_pool_new(struct loop *loop, const struct settings *s, ssh_s
 	p->settings = s;
 	p->on_state = on_state;
 	p->state_arg = arg;
-	srandom((unsigned)(time_mono_ms() ^ getpid()));
+	p->max_handshakes = MAX_HANDSHAKES;
 	return p;
 }
 
@@ -667,6 +879,8 @@ void ssh_pool_free(struct ssh_pool *p)
 		conn_release(c);
 		free(c);
 	}
+	loop_timer_del(p->loop, p->admit_timer);
+	dns_shutdown(p);
 	free(p->conns);
 	free(p);
 }

@@ -12,7 +12,9 @@
 
 enum conn_phase {
 	CONN_IDLE,       /* not wanted */
+	CONN_CONFIG,     /* reading ssh_config on a thread (setup.c) */
 	CONN_RESOLVING,  /* async DNS */
+	CONN_QUEUED,     /* resolved, waiting for a handshake slot */
 	CONN_TCP,        /* non-blocking connect() */
 	CONN_HANDSHAKE,  /* ssh_connect: banner, key exchange */
 	CONN_AUTH,       /* publickey (agent and key files) */
@@ -29,10 +31,14 @@ struct conn {
 	int fd;                 /* registered on the loop, or -1 */
 	int tcp_fd;             /* our own socket before libssh owns it */
 	struct addrinfo *addrs, *next_addr;
-	struct gaicb gai;
-	struct gaicb *gai_list[1];
+	struct setup_job *setup; /* the session's setup in flight */
+	struct dns_req *dns;    /* the lookup in flight, owned until it ends */
 	char *gai_name;
 	char port_str[8];
+	bool has_slot;          /* holds one of the pool's handshake slots */
+	struct conn *queue_prev, *queue_next; /* waiting for a slot */
+	int64_t alive_due_ms;   /* when alive_timer should fire (stall check) */
+	int64_t phase_due_ms;   /* when phase_timer should fire */
 	uint64_t phase_timer;   /* deadline of the current attempt */
 	uint64_t poll_timer;    /* DNS polling, retry wait */
 	uint64_t alive_timer;   /* keepalive / dead peer detection */
@@ -75,7 +81,41 @@ struct ssh_pool {
 	struct conn **conns;    /* by host id */
 	size_t nconns;
 	int pending;
+	/* Lookups given up on while the resolver still runs: freed once it
+	 * ends (gai_cancel cannot stop a query in progress, and waiting for
+	 * one would hold the loop for the resolver's whole timeout). */
+	struct dns_req *dns_zombies;
+	uint64_t reap_timer;
+	/* Handshake admission: at most max_handshakes hosts between TCP
+	 * connect and auth at once, the rest queued in order; and at most
+	 * HANDSHAKE_TURN_US of handshake steps a turn of the loop. */
+	int handshakes;
+	int max_handshakes;
+	struct conn *queue_head, *queue_tail;
+	uint64_t admit_timer;
+	int64_t hs_turn;        /* loop_now_ms of the turn hs_spent_us counts */
+	int64_t hs_spent_us;
 };
+
+struct dns_req {
+	struct gaicb gai;
+	struct gaicb *list[1];
+	char *name;
+	char port[8];
+	struct dns_req *next;
+};
+
+/* setup.c: a libssh session with h's options. setup_session reads the
+ * ssh_config here and now; when setup_may_block, use a job instead, which
+ * reads it on a thread: poll it (1 when done: out is the session, or NULL
+ * with err set; the job is freed) or abandon it. */
+struct setup_job;
+bool setup_may_block(const struct settings *s);
+ssh_session setup_session(const struct host *h, const struct settings *s, struct error *err);
+struct setup_job *setup_job_start(const struct host *h, const struct settings *s,
+				  struct error *err);
+int setup_job_poll(struct setup_job *j, ssh_session *out, struct error *err);
+void setup_job_abandon(struct setup_job *j);
 
 /* channel.c */
 void exec_step(struct ssh_exec *e);
