@@ -42,5 +42,13 @@ void loop_stop(struct loop *loop);
 bool loop_stopped(const struct loop *loop);
 /* Monotonic time, read once per turn of the loop. */
 int64_t loop_now_ms(const struct loop *loop);
+/* How long, in all, the loop could not run: the process was stopped or
+ * starved (a wait overran its timeout by over a second), or callbacks held
+ * one turn for over a second. A watchdog of a peer's silence takes off
+ * the stall that happened meanwhile: that silence was ours, not the peer's. */
+int64_t loop_stalled_ms(const struct loop *loop);
+/* loop_now_ms less every stall: the clock a silence watchdog reads, so
+ * that a peer is quiet only for as long as we were listening. */
+int64_t loop_awake_ms(const struct loop *loop);
 
 #endif

@@ -23,7 +23,7 @@ struct probe {
 	struct buf err;             /* first stderr bytes, for the reason it ended */
 	uint64_t frames;
 	int64_t interval_ms;
-	int64_t last_frame_ms;      /* loop time */
+	int64_t last_frame_ms;      /* loop_awake_ms: silence while we could not listen is not the probe's */
 	uint64_t watch_timer;       /* silence detection */
 	uint64_t restart_timer;
 	int restarts;
@@ -181,7 +181,7 @@ static void on_stdout(void *arg, const char *data, size_t len)
 	int n = linux_parser_feed(p->parser, data, len, emit, p, &err);
 	if (n > 0) {
 		p->frames += (uint64_t)n;
-		p->last_frame_ms = loop_now_ms(c->loop);
+		p->last_frame_ms = loop_awake_ms(c->loop);
 		p->restarts = 0;
 	}
 	if (n < 0) {
@@ -245,7 +245,7 @@ static void on_watch(struct loop *loop, void *arg)
 	struct probe *p = arg;
 	p->watch_timer = 0;
 	int64_t limit = 3 * p->interval_ms + 5000;
-	int64_t quiet = loop_now_ms(loop) - p->last_frame_ms;
+	int64_t quiet = loop_awake_ms(loop) - p->last_frame_ms;
 	if (p->exec && quiet >= limit) {
 		ssh_exec_cancel(p->exec);
 		p->exec = NULL;
@@ -300,7 +300,7 @@ static void probe_start(struct probe *p)
 		probe_retry_later(p, err.msg);
 		return;
 	}
-	p->last_frame_ms = loop_now_ms(c->loop);
+	p->last_frame_ms = loop_awake_ms(c->loop);
 	loop_timer_del(c->loop, p->watch_timer);
 	p->watch_timer = loop_timer_add(c->loop, 3 * p->interval_ms + 5000, on_watch, p);
 }

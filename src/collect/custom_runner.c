@@ -115,7 +115,7 @@ static void run_line(struct custom_run *cr, const char *l, size_t len)
 static void run_stdout(void *arg, const char *data, size_t len)
 {
 	struct custom_run *cr = arg;
-	cr->last_output_ms = loop_now_ms(loop_of(cr));
+	cr->last_output_ms = loop_awake_ms(loop_of(cr));
 	while (len) {
 		const char *nl = memchr(data, '\n', len);
 		size_t take = nl ? (size_t)(nl - data) : len;
@@ -145,7 +145,7 @@ static void run_stdout(void *arg, const char *data, size_t len)
 static void run_stderr(void *arg, const char *data, size_t len)
 {
 	struct custom_run *cr = arg;
-	cr->last_output_ms = loop_now_ms(loop_of(cr));
+	cr->last_output_ms = loop_awake_ms(loop_of(cr));
 	if (cr->err.len < 300)
 		buf_append(&cr->err, data, len);
 }
@@ -180,7 +180,7 @@ static void on_watch(struct loop *loop, void *arg)
 {
 	struct custom_run *cr = arg;
 	cr->watch_timer = 0;
-	int64_t quiet = loop_now_ms(loop) - cr->last_output_ms;
+	int64_t quiet = loop_awake_ms(loop) - cr->last_output_ms;
 	if (!cr->exec)
 		return;
 	if (quiet >= cr->timeout_ms) {
@@ -215,7 +215,7 @@ static void run_start(struct custom_run *cr)
 		run_error(cr, "cannot start: %s", err.msg);
 		return;
 	}
-	cr->last_output_ms = loop_now_ms(loop_of(cr));
+	cr->last_output_ms = loop_awake_ms(loop_of(cr));
 	loop_timer_del(loop_of(cr), cr->watch_timer);
 	cr->watch_timer = loop_timer_add(loop_of(cr), cr->timeout_ms, on_watch, cr);
 }

@@ -37,6 +37,8 @@ struct loop {
 	uint32_t *heap; /* slot numbers ordered by when */
 	uint32_t heap_len;
 	int64_t now;
+	int64_t turn_end;   /* when the last turn's callbacks were done */
+	int64_t stalled;    /* time the loop could not run: see loop_stalled_ms */
 	bool stop;
 	/* Signals: the self-pipe the handler writes to, and who to call. */
 	int sig_pipe[2];
@@ -52,6 +54,8 @@ struct loop {
 static volatile sig_atomic_t sig_write_fd[NSIG];
 
 #define NO_SLOT UINT32_MAX
+/* A turn (or a wait) this much longer than it should have been is a stall. */
+#define LOOP_STALL_MS 1000
 
 struct loop *loop_new(void)
 {
@@ -317,6 +321,10 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 {
 	int wait = max_wait_ms;
 	l->now = time_mono_ms();
+	/* Time between turns (the caller's own work, or a stop of the
+	 * process there): nobody was read meanwhile. */
+	if (l->turn_end && l->now - l->turn_end > LOOP_STALL_MS)
+		l->stalled += l->now - l->turn_end;
 	if (l->heap_len > 0) {
 		int64_t d = l->timers[l->heap[0]].when - l->now;
 		if (d < 0)
@@ -325,10 +333,15 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 			wait = (int)d;
 	}
 	struct epoll_event evs[256];
+	int64_t before = l->now;
 	int n = epoll_wait(l->epfd, evs, 256, wait);
 	if (n < 0 && errno != EINTR)
 		return -1;
 	l->now = time_mono_ms();
+	/* A wait that overran its timeout: the process was stopped (SIGSTOP,
+	 * a suspended VM) or starved of CPU. */
+	if (wait >= 0 && l->now - before > wait + LOOP_STALL_MS)
+		l->stalled += l->now - before - wait;
 	for (int i = 0; i < n && !l->stop; i++) {
 		int fd = evs[i].data.fd;
 		/* A callback earlier in this batch may have removed this fd. */
@@ -344,6 +357,10 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 			l->fds[fd].fn(l, fd, ev, l->fds[fd].arg);
 	}
 	run_timers(l);
+	/* Callbacks that held this turn that long: nobody else was read. */
+	l->turn_end = time_mono_ms();
+	if (l->turn_end - l->now > LOOP_STALL_MS)
+		l->stalled += l->turn_end - l->now;
 	return n < 0 ? 0 : n;
 }
 
@@ -368,4 +385,14 @@ bool loop_stopped(const struct loop *l)
 int64_t loop_now_ms(const struct loop *l)
 {
 	return l->now;
+}
+
+int64_t loop_stalled_ms(const struct loop *l)
+{
+	return l->stalled;
+}
+
+int64_t loop_awake_ms(const struct loop *l)
+{
+	return l->now - l->stalled;
 }

@@ -34,6 +34,8 @@ check "all 4 up in every figure after the stop" bash -c \
 	"tail -n +$mark '$T/collect.log' | grep '^collect: [0-9]* up' | grep -v '^collect: done' | grep -qv 'collect: 4 up, 0 down' && exit 1 || exit 0"
 check "figures were printed after the stop" bash -c "[ \$(tail -n +$mark '$T/collect.log' | grep -c 'collect: 4 up, 0 down') -ge 10 ]"
 "$FLEETOP" alerts history --json > "$T/alerts.json" 2>&1 || true
+check "no probe taken for silent after the stop (a stall is not the host's silence)" bash -c \
+	"! grep -E 'probe silent|printed nothing for' '$T/collect.log'"
 check "no host_unreachable alert" bash -c "! grep -q host_unreachable '$T/alerts.json'"
 if [ "$FAILS" -gt 0 ]; then
 	echo "--- collect.log"; tail -40 "$T/collect.log"
