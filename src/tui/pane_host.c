@@ -73,34 +73,38 @@ void host_pane_set_range(struct pane *p, struct tui *t, int64_t range_ms)
 	t->dirty = true;
 }
 
+int64_t host_range_fit(int64_t range_ms, int64_t from_ms, int64_t oldest_ms,
+			int64_t interval_ms)
+{
+	size_t step = 0;
+	while (step < NSTEPS && range_steps[step] <= range_ms)
+		step++;
+	if (step >= NSTEPS || oldest_ms == INT64_MAX)
+		return range_ms;
+	/* The first sample may be an interval late, a rollup's a minute. */
+	int64_t margin = range_ms / 20;
+	if (margin < 2 * interval_ms)
+		margin = 2 * interval_ms;
+	if (range_ms > 2 * 3600000LL && margin < 2 * 60000)
+		margin = 2 * 60000;
+	return oldest_ms - from_ms <= margin ? range_steps[step] : range_ms;
+}
+
 /* Until the user picks a range: true (and the next step in s->range_ms)
- * when the history just read reaches back to the start of the range, so
- * there is surely more of it than the range shows. The margin allows for
- * the first sample being up to an interval (or a rollup's minute) late. */
+ * when the history just read reaches back to the start of the range. */
 static bool range_grow(struct host_pane *s, const struct tui *t, int64_t from)
 {
 	if (s->range_chosen || s->offset_ms)
-		return false;
-	size_t step = 0;
-	while (step < NSTEPS && range_steps[step] <= s->range_ms)
-		step++;
-	if (step >= NSTEPS)
 		return false;
 	int64_t oldest = INT64_MAX;
 	for (size_t g = 0; g < NGRAPHS; g++)
 		if (s->data[g].n && s->data[g].t[0] < oldest)
 			oldest = s->data[g].t[0];
-	if (oldest == INT64_MAX)
-		return false;
 	int64_t interval = t->ctx.settings ? t->ctx.settings->interval_ms : 1000;
-	int64_t margin = s->range_ms / 20;
-	if (margin < 2 * interval)
-		margin = 2 * interval;
-	if (s->range_ms > 2 * 3600000LL && margin < 2 * 60000) /* minute rollups */
-		margin = 2 * 60000;
-	if (oldest > from + margin)
+	int64_t next = host_range_fit(s->range_ms, from, oldest, interval);
+	if (next == s->range_ms)
 		return false;
-	s->range_ms = range_steps[step];
+	s->range_ms = next;
 	return true;
 }
 
