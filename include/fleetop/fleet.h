@@ -133,7 +133,8 @@ int fleet_select(const struct fleet *f, const char *pattern, unsigned char *sele
  * digits compare by value, of any length (db-7 < db-10 < db-0011 <
  * mc-eu-2 < mc-eu-10), everything else byte by byte; names equal but for
  * leading zeros (db-07, db-7) then compare as strcmp does. Negative, 0 or
- * positive, as strcmp. Every list of hosts fleetop shows uses it. */
+ * positive, as strcmp; NULL is "". Every list of hosts fleetop shows
+ * uses it. */
 int fleet_name_cmp(const char *a, const char *b);
 /* Writes to ids (room for f->nhosts) the ids of the hosts selected
  * (selected NULL: all) in fleet_name_cmp order of their names; returns

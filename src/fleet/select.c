@@ -351,6 +351,8 @@ static int digits_cmp(const char **pa, const char **pb)
 
 int fleet_name_cmp(const char *a, const char *b)
 {
+	a = a ? a : "";
+	b = b ? b : "";
 	const char *p = a, *q = b;
 	while (*p && *q) {
 		if (is_digit(*p) && is_digit(*q)) {
@@ -375,7 +377,7 @@ static int host_ptr_cmp(const void *pa, const void *pb)
 {
 	const struct host *a = *(const struct host *const *)pa;
 	const struct host *b = *(const struct host *const *)pb;
-	int c = fleet_name_cmp(a->name ? a->name : "", b->name ? b->name : "");
+	int c = fleet_name_cmp(a->name, b->name);
 	if (c)
 		return c;
 	return a->id < b->id ? -1 : a->id > b->id;

@@ -123,38 +123,37 @@ static void fetch(struct host_pane *s, struct tui *t, const struct host *h)
 	s->host_id = h->id;
 	s->have_host = true;
 	s->fetched_at = now;
-	int64_t to, from;
-again:
-	s->fetched_range = s->range_ms;
-	s->fetched_offset = s->offset_ms;
-	to = time_wall_ms() - s->offset_ms;
-	from = to - s->range_ms;
-	for (size_t g = 0; g < NGRAPHS; g++) {
-		struct series *d = &s->data[g];
-		free(d->t);
-		free(d->v);
-		memset(d, 0, sizeof *d);
-		if (!t->ctx.store)
-			continue;
-		struct store_point *pts = NULL;
-		size_t n = 0;
-		struct error err;
-		if (store_query(t->ctx.store, h->name, graphs[g].metric, from, to, STORE_AUTO, &pts, &n,
-				&err) < 0) {
-			tui_message(t, true, "%s", err.msg);
-			continue;
+	int64_t from;
+	do { /* again at the next step while the history fills the range */
+		s->fetched_range = s->range_ms;
+		s->fetched_offset = s->offset_ms;
+		int64_t to = time_wall_ms() - s->offset_ms;
+		from = to - s->range_ms;
+		for (size_t g = 0; g < NGRAPHS; g++) {
+			struct series *d = &s->data[g];
+			free(d->t);
+			free(d->v);
+			memset(d, 0, sizeof *d);
+			if (!t->ctx.store)
+				continue;
+			struct store_point *pts = NULL;
+			size_t n = 0;
+			struct error err;
+			if (store_query(t->ctx.store, h->name, graphs[g].metric, from, to, STORE_AUTO,
+					&pts, &n, &err) < 0) {
+				tui_message(t, true, "%s", err.msg);
+				continue;
+			}
+			d->t = xmalloc((n ? n : 1) * sizeof *d->t);
+			d->v = xmalloc((n ? n : 1) * sizeof *d->v);
+			for (size_t i = 0; i < n; i++) {
+				d->t[i] = pts[i].ts_ms;
+				d->v[i] = pts[i].avg;
+			}
+			d->n = (int)n;
+			free(pts);
 		}
-		d->t = xmalloc((n ? n : 1) * sizeof *d->t);
-		d->v = xmalloc((n ? n : 1) * sizeof *d->v);
-		for (size_t i = 0; i < n; i++) {
-			d->t[i] = pts[i].ts_ms;
-			d->v[i] = pts[i].avg;
-		}
-		d->n = (int)n;
-		free(pts);
-	}
-	if (range_grow(s, t, from))
-		goto again;
+	} while (range_grow(s, t, from));
 }
 
 /* 5m, 1h, 24h, 7d — as the keys and the : range command name them. */

@@ -153,7 +153,8 @@ static void draw_title(struct tui *t)
 	if (t->ctx.alerts)
 		problems = alerts_firing(t);
 	size_t ngroups = groups_named(f);
-	snprintf(left, sizeof left, " %s  %zu host%s %s %zu group%s %s %zu alert%s    %zu up %s %zu down%s",
+	snprintf(left, sizeof left,
+		 " %s  %zu host%s %s %zu group%s %s %zu alert%s    %zu up %s %zu down%s",
 		 t->ctx.title ? t->ctx.title : "fleetop", f->nhosts, f->nhosts == 1 ? "" : "s", dot,
 		 ngroups, ngroups == 1 ? "" : "s", dot, problems, problems == 1 ? "" : "s", up, dot,
 		 down, t->opts.read_only ? "   [read-only]" : "");

@@ -266,6 +266,8 @@ static void test_natural_order(void **state)
 	assert_int_equal(fleet_name_cmp("db-1", "db-1"), 0);
 	assert_int_equal(fleet_name_cmp("", ""), 0);
 	before("", "a");
+	assert_int_equal(fleet_name_cmp(NULL, ""), 0);
+	before(NULL, "a");
 	before("db", "db-1");
 	before("db-", "db-0");
 	before("db-1", "db-1a");
