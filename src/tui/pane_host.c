@@ -36,7 +36,7 @@ struct series {
 	int n;
 };
 
-/* The ranges of the keys 1-4 (and the : range completions). */
+/* The ranges of the keys 1-4: the steps the range fitting goes through. */
 static const int64_t range_steps[] = { 5 * 60000LL, 3600000LL, 24 * 3600000LL,
 				       7 * 24 * 3600000LL };
 #define NSTEPS (sizeof range_steps / sizeof range_steps[0])
