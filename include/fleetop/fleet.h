@@ -129,6 +129,18 @@ bool host_in_group(const struct host *h, const char *group);
 int fleet_select(const struct fleet *f, const char *pattern, unsigned char *selected,
 		 struct error *err);
 
+/* Host and group names in natural order, as `ls -v` sorts them: runs of
+ * digits compare by value, of any length (db-7 < db-10 < db-0011 <
+ * mc-eu-2 < mc-eu-10), everything else byte by byte; names equal but for
+ * leading zeros (db-07, db-7) then compare as strcmp does. Negative, 0 or
+ * positive, as strcmp; NULL is "". Every list of hosts fleetop shows
+ * uses it. */
+int fleet_name_cmp(const char *a, const char *b);
+/* Writes to ids (room for f->nhosts) the ids of the hosts selected
+ * (selected NULL: all) in fleet_name_cmp order of their names; returns
+ * how many. */
+size_t fleet_sorted(const struct fleet *f, const unsigned char *selected, uint32_t *ids);
+
 /* Latest metric values, kept sorted by name in host->metrics. */
 void host_set_metric(struct host *h, const char *name, double value);
 bool host_get_metric(const struct host *h, const char *name, double *value);

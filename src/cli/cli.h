@@ -3,6 +3,8 @@
 #ifndef FLEETOP_CLI_H
 #define FLEETOP_CLI_H
 
+#include <stdio.h>
+
 #include "fleetop/alert.h"
 #include "fleetop/collect.h"
 #include "fleetop/core.h"
@@ -27,6 +29,14 @@ extern const struct command cmd_console, cmd_hosts, cmd_check, cmd_status, cmd_h
 
 /* Prints "fleetop: msg" to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) FT_PRINTF(1, 2);
+
+/* inventory.c: loads inventory (NULL: fleet.conf beside s's fleetop.conf)
+ * into f. Whoever prints the error of a failed load calls cli_fleet_hint
+ * right after it: when the file did not exist, it prints what to write
+ * there (an example inventory) and points to `fleetop demo`. */
+int cli_fleet_load(struct fleet *f, const char *inventory, const struct settings *s,
+		   struct error *err);
+void cli_fleet_hint(FILE *out);
 
 /* Opens the history named by s (its data folder), with s's retention. */
 int cli_store_open(const struct settings *s, struct store **out, struct error *err);

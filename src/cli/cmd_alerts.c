@@ -31,10 +31,7 @@ int alerts_open(const struct common_opts *o, struct settings *s, struct store **
 int alerts_fleet_load(const char *inventory, const struct settings *s, struct fleet *f,
 		      struct error *err)
 {
-	char *inv = inventory ? xstrdup(inventory) : settings_config_beside(s, "fleet.conf");
-	int rc = fleet_load_file(f, inv, err);
-	free(inv);
-	return rc;
+	return cli_fleet_load(f, inventory, s, err);
 }
 
 void alerts_close(struct settings *s, struct store *st)

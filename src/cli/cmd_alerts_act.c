@@ -518,8 +518,11 @@ int alerts_maintenance(int argc, char **argv)
 	fleet_free(&f);
 	alerts_close(&s, st);
 	free(hosts);
-	if (id < 0)
-		return cli_usage_error("maintenance: %s", err.msg);
+	if (id < 0) {
+		cli_usage_error("maintenance: %s", err.msg);
+		cli_fleet_hint(stderr);
+		return EXIT_USAGE;
+	}
 	char d[24];
 	printf("maintenance %lld until %s\n", (long long)id,
 	       cli_local_time(now + m.in_ms + m.for_ms, d, sizeof d));

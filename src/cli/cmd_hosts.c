@@ -29,10 +29,10 @@ static int hosts_run(int argc, char **argv)
 	cJSON *arr = root ? cJSON_AddArrayToObject(root, "hosts") : NULL;
 	if (!o.json)
 		printf("%-24s %-20s %5s %-12s %s\n", "HOST", "ADDRESS", "PORT", "USER", "GROUPS");
-	for (size_t i = 0; i < e.fleet.nhosts; i++) {
-		if (!e.selected[i])
-			continue;
-		const struct host *h = &e.fleet.hosts[i];
+	uint32_t *ids = xmalloc((e.fleet.nhosts ? e.fleet.nhosts : 1) * sizeof *ids);
+	size_t n = fleet_sorted(&e.fleet, e.selected, ids);
+	for (size_t i = 0; i < n; i++) {
+		const struct host *h = &e.fleet.hosts[ids[i]];
 		if (o.json) {
 			cJSON *j = cJSON_CreateObject();
 			cJSON_AddStringToObject(j, "name", h->name);
@@ -66,6 +66,7 @@ static int hosts_run(int argc, char **argv)
 		printf("%-24s %-20s %5s %-12s %s\n", h->name, h->address ? h->address : h->name, port,
 		       h->user ? h->user : "-", groups);
 	}
+	free(ids);
 	if (root) {
 		cli_json_print(root);
 	}

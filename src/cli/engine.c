@@ -108,11 +108,7 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 	if (settings_load(&e->settings, config_path, err) < 0)
 		return -1;
 	/* The inventory sits beside the fleetop.conf that was read. */
-	char *inv = fleet_path ? xstrdup(fleet_path)
-			       : settings_config_beside(&e->settings, "fleet.conf");
-	int rc = fleet_load_file(&e->fleet, inv, err);
-	free(inv);
-	if (rc < 0)
+	if (cli_fleet_load(&e->fleet, fleet_path, &e->settings, err) < 0)
 		return -1;
 	e->nselected = e->fleet.nhosts;
 	e->selected = xcalloc(e->nselected + 1, 1);

@@ -44,6 +44,7 @@ int engine_open_common(struct engine *e, const struct common_opts *o, const char
 	struct error err;
 	if (engine_open(e, o->config, o->inventory, selection, flags, &err) < 0) {
 		fprintf(stderr, "fleetop: %s\n", err.msg);
+		cli_fleet_hint(stderr);
 		engine_close(e);
 		return -1;
 	}

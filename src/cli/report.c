@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
@@ -66,9 +67,11 @@ void report_json(const struct engine *e, bool with_metrics)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *hosts = cJSON_AddArrayToObject(root, "hosts");
-	for (size_t i = 0; i < e->fleet.nhosts; i++)
-		if (e->selected[i])
-			cJSON_AddItemToArray(hosts, host_json(e, &e->fleet.hosts[i], with_metrics));
+	uint32_t *ids = xmalloc((e->fleet.nhosts ? e->fleet.nhosts : 1) * sizeof *ids);
+	size_t n = fleet_sorted(&e->fleet, e->selected, ids);
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(hosts, host_json(e, &e->fleet.hosts[ids[i]], with_metrics));
+	free(ids);
 	cli_json_print(root);
 }
 
@@ -145,10 +148,10 @@ void report_table(const struct engine *e, bool with_metrics, FILE *out)
 			"UPTIME", "PLAYERS", "TPS", "ERROR");
 	else
 		fprintf(out, "%-*s  %-10s %s\n", (int)w, "HOST", "STATE", "DETAIL");
-	for (size_t i = 0; i < e->fleet.nhosts; i++) {
-		if (!e->selected[i])
-			continue;
-		const struct host *h = &e->fleet.hosts[i];
+	uint32_t *ids = xmalloc((e->fleet.nhosts ? e->fleet.nhosts : 1) * sizeof *ids);
+	size_t n = fleet_sorted(&e->fleet, e->selected, ids);
+	for (size_t i = 0; i < n; i++) {
+		const struct host *h = &e->fleet.hosts[ids[i]];
 		if (!with_metrics) {
 			fprintf(out, "%-*s  %-10s %s\n", (int)w, h->name, host_state_name(h->state),
 				h->state == HOST_UP ? "ok" : h->error);
@@ -164,4 +167,5 @@ void report_table(const struct engine *e, bool with_metrics, FILE *out)
 			players_cell(h, c[7], 24), metric_cell(h, "game.tps", "%.1f", c[8], 24),
 			host_error(h));
 	}
+	free(ids);
 }

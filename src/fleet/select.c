@@ -316,3 +316,86 @@ int fleet_select(const struct fleet *f, const char *pattern, unsigned char *sele
 	free(neg);
 	return rc;
 }
+
+/* Natural order */
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Digit runs compare by value without converting them, so a run of any
+ * length neither overflows nor loses digits: leading zeros skipped, then
+ * the longer run is the larger, then the first digit that differs. */
+static int digits_cmp(const char **pa, const char **pb)
+{
+	const char *a = *pa, *b = *pb;
+	while (*a == '0')
+		a++;
+	while (*b == '0')
+		b++;
+	size_t la = 0, lb = 0;
+	while (is_digit(a[la]))
+		la++;
+	while (is_digit(b[lb]))
+		lb++;
+	*pa = a + la;
+	*pb = b + lb;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	for (size_t i = 0; i < la; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+int fleet_name_cmp(const char *a, const char *b)
+{
+	a = a ? a : "";
+	b = b ? b : "";
+	const char *p = a, *q = b;
+	while (*p && *q) {
+		if (is_digit(*p) && is_digit(*q)) {
+			int c = digits_cmp(&p, &q);
+			if (c)
+				return c;
+			continue;
+		}
+		if (*p != *q)
+			return (unsigned char)*p < (unsigned char)*q ? -1 : 1;
+		p++;
+		q++;
+	}
+	if (*p || *q)
+		return *p ? 1 : -1;
+	/* Equal but for leading zeros (db-07, db-7): a total order all the same. */
+	int c = strcmp(a, b);
+	return c < 0 ? -1 : c > 0;
+}
+
+static int host_ptr_cmp(const void *pa, const void *pb)
+{
+	const struct host *a = *(const struct host *const *)pa;
+	const struct host *b = *(const struct host *const *)pb;
+	int c = fleet_name_cmp(a->name, b->name);
+	if (c)
+		return c;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+size_t fleet_sorted(const struct fleet *f, const unsigned char *selected, uint32_t *ids)
+{
+	if (!f->nhosts)
+		return 0;
+	const struct host **hs = xmalloc(f->nhosts * sizeof *hs);
+	size_t n = 0;
+	for (size_t i = 0; i < f->nhosts; i++)
+		if (!selected || selected[i])
+			hs[n++] = &f->hosts[i];
+	if (n > 1)
+		qsort(hs, n, sizeof *hs, host_ptr_cmp);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = (uint32_t)(hs[i] - f->hosts);
+	free(hs);
+	return n;
+}

@@ -347,14 +347,32 @@ static bool game_down(const struct host *h)
 	return host_get_metric(h, "game.up", &up) && up == 0;
 }
 
-/* Without an engine: the problems the engine sees by itself. */
+static bool has_problem(const struct host *h)
+{
+	return h->state == HOST_DOWN || (h->state == HOST_UP && h->error[0]) || game_down(h);
+}
+
+static int host_name_cmp(const void *a, const void *b)
+{
+	return fleet_name_cmp((*(const struct host *const *)a)->name,
+			      (*(const struct host *const *)b)->name);
+}
+
+/* Without an engine: the problems the engine sees by itself, hosts in
+ * the fleet's name order. */
 static void draw_problems(struct pane *p, struct tui *t)
 {
 	struct fleet *f = t->ctx.fleet;
 	int down = 0;
 	for (size_t i = 0; i < f->nhosts; i++)
-		down += f->hosts[i].state == HOST_DOWN ||
-			(f->hosts[i].state == HOST_UP && f->hosts[i].error[0]) || game_down(&f->hosts[i]);
+		down += has_problem(&f->hosts[i]);
+	struct host **list = xmalloc((down ? (size_t)down : 1) * sizeof *list);
+	size_t n = 0;
+	for (size_t i = 0; i < f->nhosts && n < (size_t)down; i++)
+		if (has_problem(&f->hosts[i]))
+			list[n++] = &f->hosts[i];
+	if (n > 1)
+		qsort(list, n, sizeof *list, host_name_cmp);
 	char title[64];
 	snprintf(title, sizeof title, "Alerts %d", down);
 	draw_frame(t, p, title, t->focus == PANE_ALERTS);
@@ -366,13 +384,11 @@ static void draw_problems(struct pane *p, struct tui *t)
 	int64_t now = time_wall_ms();
 	/* Problems get at most two thirds of the pane; events the rest. */
 	int last = p->y + 1 + (p->h - 2) * 2 / 3;
-	for (size_t i = 0; i < f->nhosts && y < last; i++) {
-		struct host *h = &f->hosts[i];
+	for (size_t i = 0; i < n && y < last; i++) {
+		struct host *h = list[i];
 		bool crit = h->state == HOST_DOWN;
 		const char *why = h->error[0] ? h->error : "down";
 		if (!crit && !(h->state == HOST_UP && h->error[0])) {
-			if (!game_down(h))
-				continue;
 			why = host_get_info(h, "game.error");
 			why = why ? why : "game not answering";
 		}
@@ -383,6 +399,7 @@ static void draw_problems(struct pane *p, struct tui *t)
 			 h->error[0] || crit ? fmt_duration(now - h->state_since_ms, age, sizeof age) : "");
 		draw_text(t, y++, p->x + 2, w - 1, crit ? ROLE_CRIT : ROLE_WARN, line);
 	}
+	free(list);
 	draw_events(p, t, y, w);
 }
 

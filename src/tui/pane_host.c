@@ -36,8 +36,16 @@ struct series {
 	int n;
 };
 
+/* The ranges of the keys 1-4: the steps the range fitting goes through. */
+static const int64_t range_steps[] = { 5 * 60000LL, 3600000LL, 24 * 3600000LL,
+				       7 * 24 * 3600000LL };
+#define NSTEPS (sizeof range_steps / sizeof range_steps[0])
+
 struct host_pane {
 	int64_t range_ms, offset_ms; /* shows [now - offset - range, now - offset] */
+	/* The user picked a range (1-4, : range, [ ]). Until then the range
+	 * fits the host's history: the smallest step that holds it all. */
+	bool range_chosen;
 	int first;                   /* first graph shown (scrolling) */
 	uint32_t host_id;
 	bool have_host;
@@ -50,7 +58,7 @@ static struct host_pane *hp(struct pane *p)
 {
 	if (!p->state) {
 		struct host_pane *s = xcalloc(1, sizeof *s);
-		s->range_ms = 3600 * 1000;
+		s->range_ms = range_steps[0];
 		p->state = s;
 	}
 	return p->state;
@@ -61,7 +69,43 @@ void host_pane_set_range(struct pane *p, struct tui *t, int64_t range_ms)
 	struct host_pane *s = hp(p);
 	s->range_ms = range_ms;
 	s->offset_ms = 0;
+	s->range_chosen = true;
 	t->dirty = true;
+}
+
+int64_t host_range_fit(int64_t range_ms, int64_t from_ms, int64_t oldest_ms,
+			int64_t interval_ms)
+{
+	size_t step = 0;
+	while (step < NSTEPS && range_steps[step] <= range_ms)
+		step++;
+	if (step >= NSTEPS || oldest_ms == INT64_MAX)
+		return range_ms;
+	/* The first sample may be an interval late, a rollup's a minute. */
+	int64_t margin = range_ms / 20;
+	if (margin < 2 * interval_ms)
+		margin = 2 * interval_ms;
+	if (range_ms > 2 * 3600000LL && margin < 2 * 60000)
+		margin = 2 * 60000;
+	return oldest_ms - from_ms <= margin ? range_steps[step] : range_ms;
+}
+
+/* Until the user picks a range: true (and the next step in s->range_ms)
+ * when the history just read reaches back to the start of the range. */
+static bool range_grow(struct host_pane *s, const struct tui *t, int64_t from)
+{
+	if (s->range_chosen || s->offset_ms)
+		return false;
+	int64_t oldest = INT64_MAX;
+	for (size_t g = 0; g < NGRAPHS; g++)
+		if (s->data[g].n && s->data[g].t[0] < oldest)
+			oldest = s->data[g].t[0];
+	int64_t interval = t->ctx.settings ? t->ctx.settings->interval_ms : 1000;
+	int64_t next = host_range_fit(s->range_ms, from, oldest, interval);
+	if (next == s->range_ms)
+		return false;
+	s->range_ms = next;
+	return true;
 }
 
 static void fetch(struct host_pane *s, struct tui *t, const struct host *h)
@@ -73,36 +117,43 @@ static void fetch(struct host_pane *s, struct tui *t, const struct host *h)
 		    s->fetched_offset == s->offset_ms;
 	if (same && now - s->fetched_at < every)
 		return;
+	/* Another host has a history of its own to fit. */
+	if (!s->range_chosen && s->have_host && s->host_id != h->id)
+		s->range_ms = range_steps[0];
 	s->host_id = h->id;
 	s->have_host = true;
 	s->fetched_at = now;
-	s->fetched_range = s->range_ms;
-	s->fetched_offset = s->offset_ms;
-	int64_t to = time_wall_ms() - s->offset_ms, from = to - s->range_ms;
-	for (size_t g = 0; g < NGRAPHS; g++) {
-		struct series *d = &s->data[g];
-		free(d->t);
-		free(d->v);
-		memset(d, 0, sizeof *d);
-		if (!t->ctx.store)
-			continue;
-		struct store_point *pts = NULL;
-		size_t n = 0;
-		struct error err;
-		if (store_query(t->ctx.store, h->name, graphs[g].metric, from, to, STORE_AUTO, &pts, &n,
-				&err) < 0) {
-			tui_message(t, true, "%s", err.msg);
-			continue;
+	int64_t from;
+	do { /* again at the next step while the history fills the range */
+		s->fetched_range = s->range_ms;
+		s->fetched_offset = s->offset_ms;
+		int64_t to = time_wall_ms() - s->offset_ms;
+		from = to - s->range_ms;
+		for (size_t g = 0; g < NGRAPHS; g++) {
+			struct series *d = &s->data[g];
+			free(d->t);
+			free(d->v);
+			memset(d, 0, sizeof *d);
+			if (!t->ctx.store)
+				continue;
+			struct store_point *pts = NULL;
+			size_t n = 0;
+			struct error err;
+			if (store_query(t->ctx.store, h->name, graphs[g].metric, from, to, STORE_AUTO,
+					&pts, &n, &err) < 0) {
+				tui_message(t, true, "%s", err.msg);
+				continue;
+			}
+			d->t = xmalloc((n ? n : 1) * sizeof *d->t);
+			d->v = xmalloc((n ? n : 1) * sizeof *d->v);
+			for (size_t i = 0; i < n; i++) {
+				d->t[i] = pts[i].ts_ms;
+				d->v[i] = pts[i].avg;
+			}
+			d->n = (int)n;
+			free(pts);
 		}
-		d->t = xmalloc((n ? n : 1) * sizeof *d->t);
-		d->v = xmalloc((n ? n : 1) * sizeof *d->v);
-		for (size_t i = 0; i < n; i++) {
-			d->t[i] = pts[i].ts_ms;
-			d->v[i] = pts[i].avg;
-		}
-		d->n = (int)n;
-		free(pts);
-	}
+	} while (range_grow(s, t, from));
 }
 
 /* 5m, 1h, 24h, 7d — as the keys and the : range command name them. */
@@ -277,12 +328,12 @@ static void host_draw(struct pane *p, struct tui *t)
 		draw_text(t, p->y + 1, p->x + 2, p->w - 4, ROLE_DIM, "no host selected");
 		return;
 	}
+	fetch(s, t, h); /* first: it may fit the range to the history */
 	snprintf(title, sizeof title, "%s · %s · %s%s", h->name, host_state_name(h->state),
 		 range_label(s->range_ms, r, sizeof r), s->offset_ms ? " (past)" : "");
 	draw_frame(t, p, title, t->focus == PANE_HOST);
 	for (int i = 1; i < p->h - 1; i++)
 		draw_fill(t, p->y + i, p->x + 1, p->w - 2, ROLE_NORMAL);
-	fetch(s, t, h);
 	int x = p->x + 1, w = p->w - 2, y = p->y + 1, inner = p->h - 2;
 	if (h->state != HOST_UP && h->error[0]) {
 		draw_text(t, y++, x + 1, w - 1, ROLE_DOWN, h->error);
@@ -324,15 +375,16 @@ static void host_draw(struct pane *p, struct tui *t)
 static bool host_key(struct pane *p, struct tui *t, int key)
 {
 	struct host_pane *s = hp(p);
-	static const int64_t ranges[] = { 5 * 60000LL, 3600000LL, 24 * 3600000LL, 7 * 24 * 3600000LL };
 	switch (key) {
 	case '1': case '2': case '3': case '4':
-		host_pane_set_range(p, t, ranges[key - '1']);
+		host_pane_set_range(p, t, range_steps[key - '1']);
 		return true;
 	case '[':
+		s->range_chosen = true; /* paging through time at this range */
 		s->offset_ms += s->range_ms / 2;
 		break;
 	case ']':
+		s->range_chosen = true;
 		s->offset_ms -= s->range_ms / 2;
 		if (s->offset_ms < 0)
 			s->offset_ms = 0;

@@ -112,6 +112,16 @@ static void alert_sev_fill(struct tui *t)
 	t->view.alert_sev = t->alert_sev;
 }
 
+/* The groups the inventory names: Ansible's implicit "all" and
+ * "ungrouped" are always there and are not the user's. */
+static size_t groups_named(const struct fleet *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->ngroups; i++)
+		n += strcmp(f->groups[i].name, "all") && strcmp(f->groups[i].name, "ungrouped");
+	return n;
+}
+
 static void draw_title(struct tui *t)
 {
 	struct fleet *f = t->ctx.fleet;
@@ -131,9 +141,12 @@ static void draw_title(struct tui *t)
 	/* With rules: the alerts firing and not muted; without: hosts in trouble. */
 	if (t->ctx.alerts)
 		problems = alerts_firing(t);
-	snprintf(left, sizeof left, " %s  %zu hosts %s %zu groups %s %zu alerts    %zu up %s %zu down%s",
-		 t->ctx.title ? t->ctx.title : "fleetop", f->nhosts, dot, f->ngroups, dot, problems,
-		 up, dot, down, t->opts.read_only ? "   [read-only]" : "");
+	size_t ngroups = groups_named(f);
+	snprintf(left, sizeof left,
+		 " %s  %zu host%s %s %zu group%s %s %zu alert%s    %zu up %s %zu down%s",
+		 t->ctx.title ? t->ctx.title : "fleetop", f->nhosts, f->nhosts == 1 ? "" : "s", dot,
+		 ngroups, ngroups == 1 ? "" : "s", dot, problems, problems == 1 ? "" : "s", up, dot,
+		 down, t->opts.read_only ? "   [read-only]" : "");
 	snprintf(right, sizeof right, "%s   ? help ", clock);
 	draw_text(t, 0, 0, COLS, ROLE_TITLE, left);
 	int rw = (int)strlen(right);

@@ -140,6 +140,12 @@ extern const struct pane_ops pane_fleet_ops, pane_host_ops, pane_alerts_ops, pan
 void fleet_pane_sync_cursor(struct pane *p, struct tui *t);
 void fleet_pane_select_host(struct pane *p, struct tui *t, struct host *h);
 void host_pane_set_range(struct pane *p, struct tui *t, int64_t range_ms);
+/* Until a range is picked the host pane fits it to the history: given the
+ * range shown, its start and the oldest point read in it (INT64_MAX:
+ * none), the next of the steps 5m, 1h, 24h, 7d when that history reaches
+ * back to the start (within a sample interval or two), else range_ms. */
+int64_t host_range_fit(int64_t range_ms, int64_t from_ms, int64_t oldest_ms,
+		       int64_t interval_ms);
 /* pane_alerts.c: a fingerprint of the open alerts (0 without an engine),
  * and how many fire unmuted (the title bar's count) */
 uint64_t alerts_pane_digest(const struct tui *t);

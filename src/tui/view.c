@@ -432,11 +432,11 @@ static int key_cmp(const void *pa, const void *pb)
 		if (!na && a->num != b->num)
 			c = (a->num < b->num ? -1 : 1) * a->dir;
 	} else {
-		c = strcmp(a->str, b->str) * a->dir;
+		c = fleet_name_cmp(a->str, b->str) * a->dir;
 	}
 	if (c)
 		return c;
-	c = strcmp(a->name, b->name);
+	c = fleet_name_cmp(a->name, b->name);
 	if (c)
 		return c;
 	return a->host < b->host ? -1 : a->host > b->host;

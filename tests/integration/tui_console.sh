@@ -125,8 +125,13 @@ tmux new-session -d -s "$sess" -x 120 -y 40 \
 	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 '$FLEETOP' --read-only -t high-contrast; echo EXITED \$?; sleep 60"
 check "read-only shows in the title" wait_for "[read-only]"
 check "-t picks the theme without saving it" bash -c "grep -q 'theme = light' '$T/sim/console.conf'"
+# The title says [read-only] from the start: the refusals are checked by
+# their own messages, and no mark may show in the fleet pane's title.
 keys Space
-check "read-only refuses marks" wait_for "read-only"
+check "read-only refuses Space (mark) with a message" wait_for "read-only: marking is off"
+keys a
+check "read-only refuses a (mark all) with a message" wait_for "read-only console: mark every host shown is off"
+check "read-only: no host got marked" bash -c "! tmux capture-pane -p -t $sess | grep -q ' marked'"
 # Ctrl-C also gives the terminal back.
 keys C-c
 check "Ctrl-C quits" wait_for "EXITED"

@@ -233,6 +233,125 @@ static void test_hand_built_fleet(void **state)
 	assert_true(s[0] && s[1] && !s[2]);
 }
 
+static int sign(int c)
+{
+	return c < 0 ? -1 : c > 0;
+}
+
+/* a sorts before b, and b after a. */
+static void before(const char *a, const char *b)
+{
+	if (fleet_name_cmp(a, b) >= 0 || fleet_name_cmp(b, a) <= 0)
+		fail_msg("'%s' should sort before '%s' (got %d and %d)", a, b, fleet_name_cmp(a, b),
+			 fleet_name_cmp(b, a));
+}
+
+static int name_qsort_cmp(const void *a, const void *b)
+{
+	return fleet_name_cmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void test_natural_order(void **state)
+{
+	(void)state;
+	/* ls -v's order: digit runs by value. */
+	before("db-7", "db-10");
+	before("db-10", "db-11");
+	before("db-12", "db-70");
+	before("mc-eu-2", "mc-eu-10");
+	before("web2.eu", "web10.eu");
+	before("a9", "a10");
+	before("a9b", "a10a"); /* the number decides before the letter after it */
+	/* Equal prefixes; digits at the end. */
+	assert_int_equal(fleet_name_cmp("db-1", "db-1"), 0);
+	assert_int_equal(fleet_name_cmp("", ""), 0);
+	before("", "a");
+	assert_int_equal(fleet_name_cmp(NULL, ""), 0);
+	before(NULL, "a");
+	before("db", "db-1");
+	before("db-", "db-0");
+	before("db-1", "db-1a");
+	before("db-1", "db-1-1");
+	before("mc1", "mc1x");
+	/* Leading zeros: by value first, then strcmp for a total order. */
+	before("db-07", "db-8");
+	before("db-9", "db-010");
+	before("db-007", "db-07");
+	before("db-07", "db-7");
+	before("h-0", "h-00x"); /* zero runs are worth 0, then 'x' decides */
+	before("h-000", "h-1");
+	/* Digits beside other characters compare as characters do. */
+	before("a-1", "a1");  /* '-' < '1' */
+	before("a1", "aa");   /* '1' < 'a' */
+	before("a1", "a_");   /* '1' < '_' */
+	/* Runs far past 64 bits: no overflow, no wrap. */
+	before("h-18446744073709551615", "h-18446744073709551616");
+	before("h-99999999999999999999998", "h-99999999999999999999999");
+	before("h-99999999999999999999999", "h-100000000000000000000000");
+	before("h-000000000000000000000000000000002", "h-10");
+	before("h-9223372036854775807", "h-9223372036854775808");
+	char huge_a[600], huge_b[600];
+	memset(huge_a, '9', sizeof huge_a - 1);
+	memcpy(huge_b, huge_a, sizeof huge_b);
+	huge_a[sizeof huge_a - 1] = huge_b[sizeof huge_b - 1] = '\0';
+	huge_b[300] = '8';
+	before(huge_b, huge_a);
+	/* A consistent order over a mixed set: antisymmetric and transitive. */
+	const char *names[] = { "db-10", "db-7", "db-07", "db-007", "db-11", "db", "db-1a", "db-1",
+				"mc-eu-10", "mc-eu-2", "mc-eu-02", "a1", "aa", "a-1", "", "h-0",
+				"h-00", "h-00x", "x99999999999999999999", "x100000000000000000000",
+				"web10.eu", "web2.eu", "web2.eu2", "web2.eu10" };
+	size_t n = sizeof names / sizeof names[0];
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(fleet_name_cmp(names[i], names[i]), 0);
+		for (size_t j = 0; j < n; j++) {
+			int ij = sign(fleet_name_cmp(names[i], names[j]));
+			assert_int_equal(ij, -sign(fleet_name_cmp(names[j], names[i])));
+			if (i != j)
+				assert_int_not_equal(ij, 0);
+			for (size_t k = 0; k < n; k++)
+				if (ij < 0 && fleet_name_cmp(names[j], names[k]) < 0 &&
+				    fleet_name_cmp(names[i], names[k]) >= 0)
+					fail_msg("not transitive: %s < %s < %s", names[i], names[j],
+						 names[k]);
+		}
+	}
+	const char *sorted[] = { "db-10", "db-7", "db-11", "db-12" };
+	qsort(sorted, 4, sizeof *sorted, name_qsort_cmp);
+	assert_string_equal(sorted[0], "db-7");
+	assert_string_equal(sorted[1], "db-10");
+	assert_string_equal(sorted[3], "db-12");
+}
+
+static void test_sorted_hosts(void **state)
+{
+	(void)state;
+	/* The shared inventory, in natural order: mc-01 and mc-1 are both 1. */
+	uint32_t ids[32];
+	size_t n = fleet_sorted(&fleet, NULL, ids);
+	assert_int_equal(n, fleet.nhosts);
+	struct buf b = { 0 };
+	buf_puts(&b, "");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", fleet.hosts[ids[i]].name);
+	assert_string_equal(b.data, "mc-01 mc-1 mc-02 mc-2 mc-03 mc-10 mc-12 q-a q-b q-c web1.eu "
+				    "web2.eu web3.eu x1");
+	buf_free(&b);
+	/* Only the selected ones. */
+	unsigned char s[32];
+	struct error err;
+	assert_int_equal(fleet_select(&fleet, "@us,mc-10", s, &err), 0);
+	n = fleet_sorted(&fleet, s, ids);
+	assert_int_equal(n, 4);
+	assert_string_equal(fleet.hosts[ids[0]].name, "mc-1");
+	assert_string_equal(fleet.hosts[ids[1]].name, "mc-2");
+	assert_string_equal(fleet.hosts[ids[2]].name, "mc-10");
+	assert_string_equal(fleet.hosts[ids[3]].name, "mc-12");
+	/* An empty fleet. */
+	struct fleet none = { 0 };
+	assert_int_equal(fleet_sorted(&none, NULL, ids), 0);
+}
+
 static void test_metrics(void **state)
 {
 	(void)state;
@@ -357,6 +476,8 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_pathological_glob),
 		cmocka_unit_test(test_hand_built_fleet),
+		cmocka_unit_test(test_natural_order),
+		cmocka_unit_test(test_sorted_hosts),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_lookups_at_scale),

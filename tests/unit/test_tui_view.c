@@ -385,6 +385,33 @@ static void test_sort_ties_by_name(void **state)
 	fleet_free(&f);
 }
 
+/* Names in natural order (ls -v), by name and as the tie-break, grouped
+ * or not, either direction. */
+static void test_sort_natural(void **state)
+{
+	(void)state;
+	struct fleet f;
+	struct error err;
+	assert_int_equal(fleet_load_string(&f, "[db]\ndb-12\ndb-7\ndb-10\ndb-11\n"
+				   "[mc]\nmc-eu-10\nmc-eu-2\nmc-eu-1\n", "t", &err), 0);
+	struct fleet_view v;
+	view_init(&v, &f);
+	expect_rows(&v, "db-7 db-10 db-11 db-12 mc-eu-1 mc-eu-2 mc-eu-10");
+	v.sort_desc = true;
+	view_rebuild(&v);
+	expect_rows(&v, "mc-eu-10 mc-eu-2 mc-eu-1 db-12 db-11 db-10 db-7");
+	v.sort_desc = false;
+	v.grouped = true;
+	view_rebuild(&v);
+	expect_rows(&v, "[db 4] db-7 db-10 db-11 db-12 [mc 3] mc-eu-1 mc-eu-2 mc-eu-10");
+	v.grouped = false;
+	v.sort = COL_CPU; /* no values: ties, broken by name */
+	view_rebuild(&v);
+	expect_rows(&v, "db-7 db-10 db-11 db-12 mc-eu-1 mc-eu-2 mc-eu-10");
+	view_free(&v);
+	fleet_free(&f);
+}
+
 static void test_grouping(void **state)
 {
 	(void)state;
@@ -582,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_sort_by_alert),
 		cmocka_unit_test(test_sort_ties_by_name),
+		cmocka_unit_test(test_sort_natural),
 		cmocka_unit_test(test_grouping),
 		cmocka_unit_test(test_marks),
 		cmocka_unit_test(test_empty_fleet),
