@@ -214,17 +214,6 @@ last_ts() { # host metric: the newest sample's time (ms)
 	"$FLEETOP" history "$1" "$2" --since 1m --json 2>/dev/null |
 		python3 -c 'import json,sys; p=json.load(sys.stdin)["points"]; print(p[-1]["ts"] if p else 0)'
 }
-# age_at PID MS: how long the process had run at time MS (s), from its
-# start time in /proc/PID/stat and the boot time in /proc/stat.
-age_at() {
-	python3 - "$1" "$2" <<'PY'
-import os, sys
-st = open("/proc/%s/stat" % sys.argv[1]).read()
-start_ticks = int(st[st.rindex(")") + 2:].split()[19])
-btime = next(int(l.split()[1]) for l in open("/proc/stat") if l.startswith("btime "))
-print(int(sys.argv[2]) / 1000 - (btime + start_ticks / os.sysconf("SC_CLK_TCK")))
-PY
-}
 rss=$(last proc-name proc.rss_bytes)
 real_rss=$(awk '/VmRSS/ { print $2 * 1024 }' /proc/"$(cat "$T/fake.pid")"/status)
 echo "proc.rss_bytes $rss (kernel says $real_rss)"

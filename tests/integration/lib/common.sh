@@ -192,6 +192,27 @@ interval = ${INTERVAL:-1s}
 CONF
 }
 
+# age_at PID MS: how long process PID had run at time MS (s since the
+# epoch, in ms), from its start in /proc/PID/stat and the boot time.
+age_at() {
+	python3 - "$1" "$2" <<'PY'
+import os, sys
+st = open("/proc/%s/stat" % sys.argv[1]).read()
+start_ticks = int(st[st.rindex(")") + 2:].split()[19])
+btime = next(int(l.split()[1]) for l in open("/proc/stat") if l.startswith("btime "))
+print(int(sys.argv[2]) / 1000 - (btime + start_ticks / os.sysconf("SC_CLK_TCK")))
+PY
+}
+# cpu_ticks PID: the process's utime + stime (clock ticks) and now (ms).
+cpu_ticks() {
+	python3 - "$1" <<'PY'
+import sys, time
+st = open("/proc/%s/stat" % sys.argv[1]).read()
+f = st[st.rindex(")") + 2:].split()
+print(int(f[11]) + int(f[12]), int(time.time() * 1000))
+PY
+}
+
 # Reads one metric of one host from `status --json` output in a file.
 json_metric() { # file host metric
 	python3 - "$@" <<'PY'
