@@ -55,7 +55,7 @@ ncpu=$(nproc)
 burners=$(( (ncpu + 1) / 2 ))
 BURNERS=()
 for _ in $(seq $burners); do (while :; do :; done) & PIDS+=($!); BURNERS+=($!); done
-fleetop_bg cpid "collect --duration 12s (cpu)" -- "$FLEETOP" collect --duration 12s 2>/dev/null
+fleetop_bg cpid "collect --duration 12s (cpu)" -- "$FLEETOP" collect --duration 12s 2> "$T/collect-cpu.log"
 sleep 4
 stat_now() { read -r _ u n s i w q sq st _ < /proc/stat; echo "$((u+n+s+i+w+q+sq+st)) $((i+w)) $(date +%s%3N)"; }
 read -r t0 idle0 ms0 <<<"$(stat_now)"
@@ -88,8 +88,9 @@ s = socket.socket(); s.bind(("10.203.7.2", 9099)); s.listen(1)
 c, _ = s.accept()
 while c.recv(65536): pass' &
 	PIDS+=($!)
-	sleep 0.5
-	fleetop_bg cpid "collect --duration 6s (net)" -- "$FLEETOP" collect --duration 6s 2>/dev/null
+	listening() { ip netns exec "$ns" ss -Hltn 'sport = :9099' | grep -q .; }
+	check "a listener in the namespace" wait_until 10 listening
+	fleetop_bg cpid "collect --duration 6s (net)" -- "$FLEETOP" collect --duration 6s 2> "$T/collect-net.log"
 	sleep 2.5
 	python3 -c '
 import socket, time
