@@ -88,8 +88,14 @@ wait_until() {
 }
 
 cleanup() {
-	local p want got bad=0
-	for p in "${!EXIT_WANT[@]}"; do kill "$p" 2>/dev/null || true; done
+	local p want got bad=0 dog=
+	if [ ${#EXIT_WANT[@]} -gt 0 ]; then
+		kill "${!EXIT_WANT[@]}" 2>/dev/null || true
+		# One that ignores SIGTERM gets SIGKILL after 30 s (and fails);
+		# the watchdog holds none of the test's output open.
+		(sleep 30; kill -KILL "${!EXIT_WANT[@]}" 2>/dev/null) > /dev/null 2>&1 7>&- &
+		dog=$!
+	fi
 	for p in "${!EXIT_WANT[@]}"; do
 		wait "$p" && got=0 || got=$?
 		want=${EXIT_WANT[$p]}
@@ -98,6 +104,7 @@ cleanup() {
 			bad=1
 		fi
 	done
+	[ -z "$dog" ] || kill "$dog" 2>/dev/null || true
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	# Reports finish counted are seen; these come from processes that
