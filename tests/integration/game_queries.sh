@@ -181,7 +181,7 @@ for m in truncated oversized wrongtype garbage silent slowloris; do
 		'm["game.up"] == 1 and i["game.error"].startswith("rcon") and "game.tps" not in m'
 done
 check "the password never reaches the output" bash -c "! grep -q fleetop-test-pw '$T/status.json' '$T/status.err'"
-grep -h '"game.error"' "$T/status.json" | sed 's/^[[:space:]]*/  /' | sort | uniq | head -40
+grep -h '"game.error"' "$T/status.json" | sed 's/^[[:space:]]*/  /' | sort | uniq | sed -n 1,40p
 
 # ---- the game process, its world, custom collectors ----
 cp /bin/sleep "$T/fakegame"

@@ -88,7 +88,7 @@ s = socket.socket(); s.bind(("10.203.7.2", 9099)); s.listen(1)
 c, _ = s.accept()
 while c.recv(65536): pass' &
 	PIDS+=($!)
-	listening() { ip netns exec "$ns" ss -Hltn 'sport = :9099' | grep -q .; }
+	listening() { [ -n "$(ip netns exec "$ns" ss -Hltn 'sport = :9099')" ]; }
 	check "a listener in the namespace" wait_until 10 listening
 	fleetop_bg cpid "collect --duration 6s (net)" -- "$FLEETOP" collect --duration 6s 2> "$T/collect-net.log"
 	sleep 2.5
