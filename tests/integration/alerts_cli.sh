@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fleetop alerts against alerts a real engine raised (fleetop collect on the
 # simulator): the list and --json, ack/unack with who and comment, silences
-# and maintenance windows (and that the running engine sees them), history
+# and maintenance windows (and that the running engine mutes and unmutes its
+# alerts for them, as its stored rows and audit lines show), history
 # and the audit trail, rules --check with file:line, a SIGHUP reload that
 # keeps the old rules when the new file is bad, and usage errors.
 # ctest: smoke
@@ -31,9 +32,7 @@ check "rules --check bad: exit 1" test "$rc" = 1
 check "rules --check bad: names file:line" grep -q "bad.conf:5" "$T/err"
 
 # An engine raises the alerts; it keeps running for the reload below.
-"$FLEETOP" collect > "$T/collect.log" 2>&1 &
-cpid=$!
-PIDS+=($cpid)
+fleetop_bg cpid "collect (the engine), stopped by SIGTERM" -- "$FLEETOP" collect > "$T/collect.log" 2>&1
 for _ in $(seq 100); do
 	"$FLEETOP" alerts --json > "$T/out" 2>/dev/null || true
 	python3 -c 'import json,sys; sys.exit(len(json.load(open(sys.argv[1]))["alerts"]) < 2)' "$T/out" 2>/dev/null && break
@@ -52,6 +51,7 @@ for x in a:
     assert x["fired"] >= x["started"] > 0 and x["resolved"] is None, x
 PY
 id1=$(python3 -c 'import json,sys; print([x["id"] for x in json.load(open(sys.argv[1]))["alerts"] if x["host"]==sys.argv[2]][0])' "$T/out" "$h1")
+id2=$(python3 -c 'import json,sys; print([x["id"] for x in json.load(open(sys.argv[1]))["alerts"] if x["host"]==sys.argv[2]][0])' "$T/out" "$h2")
 "$FLEETOP" alerts > "$T/out"
 check "table: header and two rows" test "$(wc -l < "$T/out")" = 3
 
@@ -91,6 +91,20 @@ a = {x["host"]: x for x in json.load(open(sys.argv[1]))["alerts"]}
 assert a[sys.argv[2]]["muted"].startswith("silenced"), a
 assert a[sys.argv[3]]["muted"] == "maintenance", a
 PY
+# The list works the marks out itself; what the running engine made of
+# them is in the history: its alert rows' muted bits (1 silenced, 2
+# maintenance) and its audit lines for the alert.
+DB=$FLEETOP_HOME/fleetop.db
+engine_muted() { # ID BITS: the engine stored the alert with exactly these mute bits
+	[ "$(sqlite3 -cmd ".timeout 5000" "$DB" "SELECT muted FROM alert WHERE id = $1")" = "$2" ]
+}
+engine_logged() { # ID WHAT: the engine logged WHAT for the alert
+	[ "$(sqlite3 -cmd ".timeout 5000" "$DB" "SELECT count(*) FROM alert_log WHERE alert = $1 AND what = '$2'")" -ge 1 ]
+}
+check "the running engine mutes $h1's alert for the silence" wait_until 15 engine_muted "$id1" 1
+check "... and logs it silenced" engine_logged "$id1" silenced
+check "the running engine mutes $h2's alert for the maintenance window" wait_until 15 engine_muted "$id2" 2
+check "... and logs it in maintenance" engine_logged "$id2" "in maintenance"
 set +e
 "$FLEETOP" alerts silence "host=~[" --for 1h > /dev/null 2> "$T/err"; rc1=$?
 "$FLEETOP" alerts silence "host=x" > /dev/null 2> "$T/err2"; rc2=$?
@@ -101,12 +115,14 @@ check "silence: --for required" bash -c "[ $rc2 = 2 ] && grep -q -- '--for' '$T/
 check "maintenance: unknown group refused" bash -c "[ $rc3 = 2 ] && grep -q nosuchgroup '$T/err3'"
 "$FLEETOP" alerts unsilence "$sid" > "$T/out"
 check "unsilence: ended" grep -q "silence $sid ended" "$T/out"
+check "the running engine unmutes $h1's alert once the silence ends" wait_until 15 engine_muted "$id1" 0
+check "... and logs it unmuted" engine_logged "$id1" unmuted
+check "$h2's alert stays in maintenance" engine_muted "$id2" 2
 
 # SIGHUP with a bad rules.conf keeps the rules; a good one adds a rule.
 cp "$T/bad.conf" "$FLEETOP_HOME/rules.conf"
 kill -HUP "$cpid"
-sleep 0.5
-check "reload of a bad file: refused with file:line" grep -q "rules.conf:5.*keeping" "$T/collect.log"
+check "reload of a bad file: refused with file:line" wait_until 10 grep -q "rules.conf:5.*keeping" "$T/collect.log"
 check "engine still running" kill -0 "$cpid"
 cat > "$FLEETOP_HOME/rules.conf" <<CONF
 [always]
@@ -128,8 +144,7 @@ check "reload of a good file: the new rule fires" python3 -c '
 import json, sys
 a = json.load(open(sys.argv[1]))["alerts"]
 assert [x["host"] for x in a if x["rule"] == "also"] == [sys.argv[2]], a' "$T/out" "$h1"
-kill -TERM "$cpid"
-wait "$cpid" || true
+stop_expect "$cpid" TERM
 
 # History and the audit trail.
 "$FLEETOP" alerts history --json > "$T/out"

@@ -71,14 +71,8 @@ chmod 600 "$FLEETOP_HOME/notify.conf"
 
 # Every host steady at 30% so that nothing but what the test does fires.
 echo "cpu * 30" > "$T/sim/control"
-"$FLEETOP" collect --stats 1s > "$T/collect.log" 2>&1 &
-CPID=$!
-PIDS+=($CPID)
-for _ in $(seq 100); do
-	grep -q '^collect: 6 up' "$T/collect.log" && break
-	sleep 0.1
-done
-check "collect sees all 6 hosts up" grep -q '^collect: 6 up' "$T/collect.log"
+fleetop_bg CPID "collect, stopped by SIGINT" -- "$FLEETOP" collect --stats 1s > "$T/collect.log" 2>&1
+check "collect sees all 6 hosts up" wait_until 15 grep -q '^collect: 6 up' "$T/collect.log"
 sleep 1.5 # two frames: CPU samples for everyone
 
 # What the recorder got, a line an alert: PATH VERSION STATUS ALERT-STATUS
@@ -111,7 +105,12 @@ wait_hook() {
 	done
 	return 1
 }
-hook_has() { webhooks | grep -q -- "$1"; } # REGEX over those lines
+# (Read whole before a grep -q or an awk exit ends the pipe: under pipefail
+# the listing's broken pipe failed the check, or passed a negated one.)
+hook_has() { local w; w=$(webhooks); grep -q -- "$1" <<<"$w"; } # REGEX over those lines
+first_hook() { # AWK-CONDITION FIELD HOST: that field of the first line matching (h is HOST)
+	local w; w=$(webhooks); awk -v h="$3" "$1 {print \$$2; exit}" <<<"$w"
+}
 not() { ! "$@"; }
 # alert_field RULE HOST FIELD: from `fleetop alerts --json` (open alerts).
 alert_field() {
@@ -133,7 +132,7 @@ PIDS+=($!)
 
 forced=$(date +%s.%N)
 printf 'cpu %s 95\ncpu %s 95\n' "$X" "$Y" > "$T/sim/control"
-check "the simulator took the CPU changes" bash -c "sleep 0.2; grep -q '^control: cpu $X 95 at ' '$T/sim.log'"
+check "the simulator took the CPU changes" wait_until 10 grep -q "^control: cpu $X 95 at " "$T/sim.log"
 check "webhook: firing for $X within 8 s" wait_hook /webhook/main firing cpu_high "$X" 8
 echo "  $X notified $("$PY" -c "print(round($(date +%s.%N) - $forced, 1))") s after its CPU went up (for = 2s)"
 check "payload is Alertmanager's: version 4, status firing, endsAt zero" \
@@ -145,12 +144,14 @@ check "the ack shows in --json" bash -c "'$FLEETOP' alerts --json | grep -q 'loo
 
 # Y is not acknowledged: its group escalates to the second receiver after 5 s.
 check "escalation: $Y reaches the second receiver" wait_hook /webhook/late firing cpu_high "$Y" 10
-sleep 1.5 # X's own step 2 would have come by now too
-check "no escalation for acknowledged $X" not hook_has "^/webhook/late .* cpu_high $X "
+# X's own step 2 was due 5 s after X fired: wait until 2 s past that.
+x_fired=$(first_hook '$1 == "/webhook/main" && $3 == "firing" && $5 == "cpu_high" && $6 == h' 9 "$X")
+sleep "$("$PY" -c "print(max(0, ${x_fired:-0} + 7 - $(date +%s.%N)))")"
+check "no escalation for acknowledged $X (2 s past its step's due time)" not hook_has "^/webhook/late .* cpu_high $X "
 
 echo "cpu $X 30" > "$T/sim/control"
 check "webhook: resolved for $X" wait_hook /webhook/main resolved cpu_high "$X" 8
-ends=$(webhooks | awk -v h="$X" '$1 == "/webhook/main" && $4 == "resolved" && $6 == h {print $7; exit}')
+ends=$(first_hook '$1 == "/webhook/main" && $4 == "resolved" && $6 == h' 7 "$X")
 check "resolved carries endsAt ($ends)" bash -c "[ -n '$ends' ] && [ '$ends' != '0001-01-01T00:00:00Z' ] && [ '$ends' != None ]"
 x_resolved() {
 	"$FLEETOP" alerts history --json | "$PY" -c '
@@ -164,7 +165,7 @@ check "$X is no longer open" [ -z "$(alert_field cpu_high "$X" state)" ]
 # Z: its CPU alert fires, then Z drops off.
 left=$("$PY" -c "print(int($FLAP_EVERY - ($(date +%s.%N) - $t0)) + 1)")
 check "$Z fires cpu_high before it drops off" wait_hook /webhook/main firing cpu_high "$Z" "$left"
-z_fired=$(webhooks | awk -v h="$Z" '$1 == "/webhook/main" && $3 == "firing" && $5 == "cpu_high" && $6 == h {print $9; exit}')
+z_fired=$(first_hook '$1 == "/webhook/main" && $3 == "firing" && $5 == "cpu_high" && $6 == h' 9 "$Z")
 echo "  $Z's CPU alert fired $("$PY" -c "print(round(${z_fired:-0} - $t0 - $FLAP_EVERY, 1))") s from its drop"
 check "host_unreachable fires for $Z" wait_hook /webhook/main firing host_unreachable "$Z" $((left + 6))
 echo "  host_unreachable reached the webhook at $("$PY" -c "print(round($(date +%s.%N) - $t0 - $FLAP_EVERY, 1))") s from the drop"
@@ -173,11 +174,10 @@ wait_s=$("$PY" -c "print(max(0, ${z_fired:-0} + 7 - $(date +%s.%N)))")
 sleep "$wait_s"
 check "$Z's CPU alert is still open (no data is not the all-clear)" [ "$(alert_field cpu_high "$Z" state)" = firing ]
 check "inhibited: $Z's CPU alert did not escalate" not hook_has "^/webhook/late .* firing cpu_high $Z "
-others_quiet() { ! webhooks | grep -v -e " $X " -e " $Y " -e " $Z " | grep -q .; }
+others_quiet() { local w; w=$(webhooks); [ -z "$(grep -v -e " $X " -e " $Y " -e " $Z " <<<"$w")" ]; }
 check "nothing for the hosts left alone" others_quiet
 echo "cpu * auto" > "$T/sim/control"
-kill -INT "$CPID" 2>/dev/null || true
-wait "$CPID" 2>/dev/null || true
+stop_expect "$CPID" INT
 echo "took $("$PY" -c "print(round($(date +%s.%N) - $t0))") s"
 [ "$FAILS" -eq 0 ] || { echo "--- recorder"; webhooks; echo "--- collect"; tail -20 "$T/collect.log"; }
 finish

@@ -66,17 +66,16 @@ print(db.execute("SELECT count(*) FROM alert WHERE rule='cpu_high' AND host=? AN
 PY
 }
 
-"$FLEETOP" collect > "$T/c1.log" 2>&1 &
-C1=$!
-PIDS+=($C1)
-sleep 1
+fleetop_bg C1 "collect, killed with -9" 137 -- "$FLEETOP" collect > "$T/c1.log" 2>&1
+check "collect evaluates the rules" wait_until 15 grep -q "this process evaluates the rules" "$T/c1.log"
+# The console runs in tmux; its exit status comes back on the screen.
 tmux new-session -d -s "$sess" -x 160 -y 40 \
-	"FLEETOP_HOME=$FLEETOP_HOME LANG=C.UTF-8 TERM=xterm-256color '$FLEETOP'; sleep 60"
+	"FLEETOP_HOME=$FLEETOP_HOME LANG=C.UTF-8 TERM=xterm-256color '$FLEETOP'; echo EXITED \$?; sleep 60"
 check "the console beside collect says the alerts are another's" wait_for "by another fleetop"
 
 echo "cpu $H 95" > "$T/sim/control"
 check "firing for $H reaches the webhook" wait_count firing "$H" 1 10
-sleep 3 # both have seen it by now, several ticks over
+sleep 3 # both have seen it by now: a tick is 1 s
 check "one firing notification, not one a process" [ "$(count_hook firing "$H")" = 1 ]
 check "one open alert row for $H" [ "$(open_rows "$H")" = 1 ]
 check "fleetop alerts lists it once" bash -c "[ \$('$FLEETOP' alerts | grep -c 'cpu_high.*$H') = 1 ]"
@@ -84,19 +83,22 @@ check "the console shows collect's alert" wait_for "$H CPU"
 
 # collect dies without a word; the console takes over.
 kill -9 "$C1"
-wait "$C1" 2>/dev/null || true
-check "the console now evaluates the rules" bash -c \
-	"sleep 1; grep -q 'this process evaluates the rules' '$FLEETOP_HOME/console.log'"
-check "its alerts pane no longer says another's" bash -c "sleep 1; ! tmux capture-pane -p -t $sess | grep -q 'by another fleetop'"
+expect_exit "$C1"
+check "the console now evaluates the rules" wait_until 15 \
+	grep -q 'this process evaluates the rules' "$FLEETOP_HOME/console.log"
+not_anothers() { [ -z "$(tmux capture-pane -p -t "$sess" | grep 'by another fleetop')" ]; }
+check "its alerts pane no longer says another's" wait_until 10 not_anothers
 check "and still shows the alert" wait_for "$H CPU"
-sleep 2
+sleep 3 # a notification of its own would come on its first ticks (1 s)
 check "no new firing notification after the takeover" [ "$(count_hook firing "$H")" = 1 ]
 check "still one open alert row for $H" [ "$(open_rows "$H")" = 1 ]
 
 echo "cpu $H 30" > "$T/sim/control"
 check "resolved for $H reaches the webhook" wait_count resolved "$H" 1 10
-sleep 2
+sleep 3 # a second one would come at the next group_interval (1 s)
 check "resolved once" [ "$(count_hook resolved "$H")" = 1 ]
 check "no open alert row left" [ "$(open_rows "$H")" = 0 ]
+tmux send-keys -t "$sess" q
+check "the console quits with exit 0" wait_for "EXITED 0"
 [ "$FAILS" -eq 0 ] || { echo "--- recorder"; webhooks; echo "--- collect"; tail -5 "$T/c1.log"; echo "--- console"; tail -20 "$FLEETOP_HOME/console.log"; }
 finish

@@ -265,12 +265,13 @@ check "notify outbox: a row per receiver" test "$(grep -c sent "$T/out.outbox")"
 
 # Nothing is sent again: a send run with nothing pending sends nothing.
 n_before=$(count_requests "$T/rec.log")
-"$FLEETOP" notify send --timeout 2s > "$T/out.send" 2> "$T/err.send"
+expect_rc 0 "notify send with nothing pending" "$FLEETOP" notify send --timeout 2s > "$T/out.send" 2> "$T/err.send"
 check "notify send with nothing pending: no request" [ "$(count_requests "$T/rec.log")" = "$n_before" ]
 
 # PagerDuty's dedup_key is stable per alert group: a second notification of
 # the same group (another test) carries the same one under a new key.
-"$FLEETOP" notify test pager -m "second page" --timeout 10s > "$T/out.pager2" 2> "$T/err.pager2" || true
+expect_rc 0 "notify test pager (a second page)" \
+	"$FLEETOP" notify test pager -m "second page" --timeout 10s > "$T/out.pager2" 2> "$T/err.pager2"
 check "pagerduty: same group, same dedup_key; a new Idempotency-Key" "$PY" - "$T/rec.log" <<'PY'
 import json, sys
 rs = [e for e in map(json.loads, open(sys.argv[1])) if e["event"] == "start" and e["service"] == "pagerduty"]
@@ -289,7 +290,7 @@ for r in mail-plain mail-noca; do
 	"$FLEETOP" notify test "$r" -m "must not arrive" --timeout 2s > "$T/out.$r" 2> "$T/err.$r"
 	rc=$?
 	set -e
-	check "email $r: not confirmed (exit $rc: $(grep -v '^ *$' "$T/err.$r" | tail -1 | cut -c1-150))" [ "$rc" != 0 ]
+	check "email $r: not confirmed, exit 1 (exit $rc: $(grep -v '^ *$' "$T/err.$r" | tail -1 | cut -c1-150))" [ "$rc" = 1 ]
 done
 check "email without STARTTLS: nothing reached that server, not even AUTH" \
 	[ ! -s "$T/smtp-plain.log" ]
@@ -301,8 +302,9 @@ check "email with an unverified certificate: no message" \
 # No secret anywhere fleetop writes: its output, --json, the database
 # (dumped and raw, with WAL), any log in its home.
 sqlite3 "$DB" .dump > "$T/db.dump"
-"$FLEETOP" notify receivers --check > "$T/out.check" 2> "$T/err.check" || true
-"$FLEETOP" notify receivers --json > "$T/out.receivers-json" 2> "$T/err.receivers-json" || true
+expect_rc 0 "notify receivers --check" "$FLEETOP" notify receivers --check > "$T/out.check" 2> "$T/err.check"
+check "notify receivers --check: ok, 12 receivers" grep -q "notify.conf: ok: 12 receivers" "$T/out.check"
+expect_rc 0 "notify receivers --json" "$FLEETOP" notify receivers --json > "$T/out.receivers-json" 2> "$T/err.receivers-json"
 leaks=$(for s in "${SECRETS[@]}"; do
 	grep -laF -- "$s" "$T"/out.* "$T"/err.* "$T/outbox.json" "$T/db.dump" \
 		$(find "$FLEETOP_HOME" -type f ! -name notify.conf) 2>/dev/null || true

@@ -15,8 +15,7 @@ cat > "$FLEETOP_HOME/fleet.conf" <<INV
 flaky ansible_host=127.0.0.1 ansible_port=$SSHD_PORT
 steady ansible_host=127.0.0.1 ansible_port=$port2
 INV
-"$FLEETOP" collect --duration 24s --stats 1s 2> "$T/collect.log" &
-cpid=$!
+fleetop_bg cpid "collect --duration 24s" -- "$FLEETOP" collect --duration 24s --stats 1s 2> "$T/collect.log"
 sleep 5
 # The host goes away: the sshd, and the sessions it forked.
 pkill -P "$sshd_pid" || true
@@ -26,7 +25,7 @@ sleep 6
 /usr/sbin/sshd -D -e -f "$T/sshd_config" 2>>"$T/sshd.log" &
 PIDS+=($!)
 wait_port 127.0.0.1 "$SSHD_PORT"
-wait $cpid
+expect_exit "$cpid"
 cat "$T/collect.log"
 check "both up at first" grep -q "collect: 2 up, 0 down" "$T/collect.log"
 check "flaky shown down while its sshd is gone" grep -q "collect: 1 up, 1 down" "$T/collect.log"

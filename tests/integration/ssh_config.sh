@@ -57,6 +57,6 @@ check "alias-box up through HostName/Port/User/IdentityFile/UserKnownHostsFile" 
 	[ "$(json_field "$T/check.json" alias-box state)" = up ]
 check "via-proxy up through ProxyCommand" [ "$(json_field "$T/check.json" via-proxy state)" = up ]
 check "wrong-user refused as daemon" grep -q "daemon" <<<"$(json_field "$T/check.json" wrong-user error)"
-"$FLEETOP" status via-proxy --json > "$T/status.json" || true
+expect_rc 0 "status via-proxy" "$FLEETOP" status via-proxy --json > "$T/status.json"
 check "metrics arrive through the proxy" [ -n "$(json_metric "$T/status.json" via-proxy cpu.util)" ]
 finish

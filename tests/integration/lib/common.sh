@@ -11,20 +11,123 @@ PIDS=()
 FAILS=0
 PASSES=0
 
+# Every fleetop (and simulator) a script starts writes its sanitizer
+# reports (ASan, LSan at exit, UBSan) to $T/san/*.PID instead of stderr,
+# which the scripts often discard, and exits with a status some checks take
+# for a legitimate one (UBSan's 1 is "some hosts failed"). san_check fails
+# the test on any report. The options append, so ctest's own stay in force.
+SAN=$T/san
+mkdir -p "$SAN"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$SAN/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$SAN/ubsan"
+SAN_SEEN=" "
+san_check() { # fails the test for each sanitizer report not seen yet; prints it
+	local f bad=0
+	for f in "$SAN"/*; do
+		[ -s "$f" ] || continue
+		case $SAN_SEEN in *" $f "*) continue ;; esac
+		SAN_SEEN+="$f "
+		fail "sanitizer report $(basename "$f"):"
+		sed -n 1,60p "$f" >&7
+		bad=1
+	done
+	return $bad
+}
+
+# Background fleetop processes whose exit status the test asserts: started
+# with `fleetop_bg VAR WHAT [EXPECTED] -- CMD...`, or registered with
+# `watch_exit PID WHAT [EXPECTED]` after `CMD &`; `expect_exit PID` waits and
+# checks. Those still running at the end get SIGTERM from cleanup, which
+# checks their status too (collect and sim stop on SIGTERM with exit 0).
+declare -A EXIT_WANT=() EXIT_WHAT=()
+watch_exit() { # PID WHAT [EXPECTED=0]
+	EXIT_WANT[$1]=${3:-0}
+	EXIT_WHAT[$1]=$2
+	PIDS+=("$1")
+}
+fleetop_bg() { # VAR WHAT [EXPECTED] -- CMD... (redirect inside CMD with bash -c if needed)
+	local var=$1 what=$2 want=0
+	shift 2
+	if [ "$1" != -- ]; then want=$1; shift; fi
+	shift
+	"$@" &
+	printf -v "$var" %s "$!"
+	watch_exit "$!" "$what" "$want"
+}
+expect_exit() { # PID [EXPECTED]: waits for PID and checks its exit status
+	local pid=$1 want=${2:-${EXIT_WANT[$1]:-0}} what=${EXIT_WHAT[$1]:-process $1} rc
+	wait "$pid" && rc=0 || rc=$?
+	unset "EXIT_WANT[$pid]" "EXIT_WHAT[$pid]"
+	if [ "$rc" = "$want" ]; then ok "$what: exit $rc"; else fail "$what: exit $rc, expected $want"; fi
+}
+stop_expect() { # PID [SIGNAL=TERM]: signals PID, then expect_exit
+	kill -"${2:-TERM}" "$1" 2>/dev/null || true
+	expect_exit "$1"
+}
+# expect_rc RC WHAT CMD...: runs CMD in the foreground and checks its exit
+# status (redirections on the expect_rc line apply to CMD).
+expect_rc() {
+	local want=$1 what=$2 rc
+	shift 2
+	"$@" && rc=0 || rc=$?
+	if [ "$rc" = "$want" ]; then ok "$what: exit $rc"; else fail "$what: exit $rc, expected $want"; fi
+}
+
+# wait_until SECONDS CMD...: polls CMD (every 0.2 s) until it succeeds or
+# SECONDS pass; the positive check's deadline. (lib/tmux.sh's wait_for
+# waits for screen text.)
+wait_until() {
+	local end
+	end=$(($(date +%s%N) / 1000000 + ${1%.*} * 1000))
+	shift
+	while :; do
+		"$@" && return 0
+		[ $(($(date +%s%N) / 1000000)) -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
 cleanup() {
+	local p want got bad=0 dog=
+	if [ ${#EXIT_WANT[@]} -gt 0 ]; then
+		kill "${!EXIT_WANT[@]}" 2>/dev/null || true
+		# One that ignores SIGTERM gets SIGKILL after 30 s (and fails);
+		# the watchdog holds none of the test's output open.
+		(sleep 30; kill -KILL "${!EXIT_WANT[@]}" 2>/dev/null) > /dev/null 2>&1 7>&- &
+		dog=$!
+	fi
+	for p in "${!EXIT_WANT[@]}"; do
+		wait "$p" && got=0 || got=$?
+		want=${EXIT_WANT[$p]}
+		if [ "$got" != "$want" ]; then
+			echo "FAIL: ${EXIT_WHAT[$p]} (stopped at the end): exit $got, expected $want" >&7
+			bad=1
+		fi
+	done
+	[ -z "$dog" ] || kill "$dog" 2>/dev/null || true
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	# Reports finish counted are seen; these come from processes that
+	# ended just now.
+	san_check || bad=1
+	[ "$bad" = 0 ] || echo "FAIL: at the end (see above)" >&7
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"
+	# Only a failure changes the script's exit status.
+	[ "$bad" = 0 ] || exit 1
 }
 trap cleanup EXIT
 
-ok() { PASSES=$((PASSES + 1)); echo "ok: $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL: $*"; }
+# The verdicts go to the test's output (fd 7) even from a command whose
+# stdout is redirected, as in `expect_rc 0 WHAT CMD > FILE`.
+exec 7>&1
+ok() { PASSES=$((PASSES + 1)); echo "ok: $*" >&7; }
+fail() { FAILS=$((FAILS + 1)); echo "FAIL: $*" >&7; }
 check() { # check "what" command...
 	local what=$1; shift
 	if "$@"; then ok "$what"; else fail "$what"; fi
 }
 finish() {
+	san_check || true
 	echo "$PASSES passed, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }
@@ -96,6 +199,27 @@ interval = ${INTERVAL:-1s}
 CONF
 }
 
+# age_at PID MS: how long process PID had run at time MS (s since the
+# epoch, in ms), from its start in /proc/PID/stat and the boot time.
+age_at() {
+	python3 - "$1" "$2" <<'PY'
+import os, sys
+st = open("/proc/%s/stat" % sys.argv[1]).read()
+start_ticks = int(st[st.rindex(")") + 2:].split()[19])
+btime = next(int(l.split()[1]) for l in open("/proc/stat") if l.startswith("btime "))
+print(int(sys.argv[2]) / 1000 - (btime + start_ticks / os.sysconf("SC_CLK_TCK")))
+PY
+}
+# cpu_ticks PID: the process's utime + stime (clock ticks) and now (ms).
+cpu_ticks() {
+	python3 - "$1" <<'PY'
+import sys, time
+st = open("/proc/%s/stat" % sys.argv[1]).read()
+f = st[st.rindex(")") + 2:].split()
+print(int(f[11]) + int(f[12]), int(time.time() * 1000))
+PY
+}
+
 # Reads one metric of one host from `status --json` output in a file.
 json_metric() { # file host metric
 	python3 - "$@" <<'PY'
@@ -122,7 +246,7 @@ PY
 # P below the ephemeral range (32768+; the game ports sit up to 8100 above),
 # so no client socket of another test can hold it, and tries another P when
 # one is taken anyway (the simulator exits then). Sets SIM_PORT and SIM_PID
-# (also in PIDS), and SIM_T0, the time it was launched; its output is in
+# (its exit status checked when it stops: 0), and SIM_T0, the time it was launched; its output is in
 # DIR.log. SIM_GAME_OFFSET=N adds --game-port P+N. Fails the test after 5
 # tries.
 start_sim() {
@@ -141,7 +265,7 @@ start_sim() {
 			sleep 0.05
 		done
 		if grep -q "hosts on" "$dir.log"; then
-			PIDS+=("$SIM_PID")
+			watch_exit "$SIM_PID" "simulator $(basename "$dir")"
 			return 0
 		fi
 		echo "start_sim: try $attempt on port $SIM_PORT: $(cat "$dir.log")" >&2
