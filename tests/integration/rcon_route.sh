@@ -11,29 +11,33 @@ start_sshd
 FIX=$SRC/tests/integration/lib/hostile_game.py
 PY=$(python3 -c 'import sys; print(sys.executable)')
 
-# fixture NAME ADDR PORT PROTO [args]: one in the background; waits for it.
+# fixture NAME ADDR PORT PROTO [args]: one in the background; waits for it
+# and sets FIX_PORT. Not in $(...): its pid must reach PIDS of this shell,
+# or it outlives the test holding the test's output open.
 fixture() {
 	local name=$1 addr=$2 port=$3 proto=$4
 	shift 4
 	"$PY" "$FIX" --proto "$proto" --mode good --addr "$addr" --port "$port" "$@" \
-		> "$T/fx-$name.out" 2> "$T/fx-$name.err" &
+		> "$T/fx-$name.out" 2> "$T/fx-$name.err" 7>&- &
 	PIDS+=($!)
 	for _ in $(seq 400); do
 		grep -q '^ready' "$T/fx-$name.out" 2>/dev/null && break
 		sleep 0.05
 	done
 	grep -q '^ready' "$T/fx-$name.out" || { echo "fixture $name: $(cat "$T/fx-$name.err")" >&2; exit 1; }
-	awk '/^ready/ { print $2 }' "$T/fx-$name.out"
+	FIX_PORT=$(awk '/^ready/ { print $2 }' "$T/fx-$name.out")
 }
 printf 'fleetop-test-pw\n' > "$T/rcon.pw"
 chmod 600 "$T/rcon.pw"
 
 # Status answers only at 127.0.0.3 (directly), never through SSH.
-SLP=$(fixture slp 127.0.0.3 0 slp)
+fixture slp 127.0.0.3 0 slp
+SLP=$FIX_PORT
 declare -A RP
 for h in auto direct nossh; do
-	RP[$h]=$(fixture "$h-lo" 127.0.0.1 0 rcon --password fleetop-test-pw)
-	fixture "$h-host" 127.0.0.3 "${RP[$h]}" rcon --password fleetop-test-pw > /dev/null
+	fixture "$h-lo" 127.0.0.1 0 rcon --password fleetop-test-pw
+	RP[$h]=$FIX_PORT
+	fixture "$h-host" 127.0.0.3 "${RP[$h]}" rcon --password fleetop-test-pw
 done
 CLOSED=$(free_port)
 M="game=minecraft query_port=$SLP rcon_password_file=$T/rcon.pw"

@@ -81,7 +81,7 @@ sleep 4
 # back on the same addresses and keys.
 t_drop=$(date +%s%3N)
 kill -KILL "$crowd_pid"
-wait "$crowd_pid" 2>/dev/null || true
+expect_exit "$crowd_pid" 137
 mark=$(wc -l < "$T/collect.log")
 "$FLEETOP" "${crowd_args[@]}" > "$T/crowd2.log" 2>&1 &
 PIDS+=($!)

@@ -89,7 +89,12 @@ tmux kill-session -t "$sess"
 tmux new-session -d -s "$sess" -x 100 -y 30 \
 	"FLEETOP_HOME=$T/sim LANG=C.UTF-8 '$FLEETOP' 2>/dev/null; echo EXITED \$?; stty -a | grep -o -- '-\\?icanon'; sleep 60"
 check "console up again" wait_for "Fleet 30/30"
-pkill -SEGV -f "^$FLEETOP\$" || pkill -SEGV -x fleetop
+# This console only, by its pid (the pane's shell's child): a pkill by name
+# would hit every fleetop on the machine.
+pane_pid=$(tmux list-panes -t "$sess" -F '#{pane_pid}' | head -1)
+console_pid=$(pgrep -P "$pane_pid" | head -1)
+check "found the console's pid" [ -n "$console_pid" ]
+kill -SEGV "$console_pid"
 check "a crash signal ends it (exit 139)" wait_for "EXITED 139"
 check "a crash signal restores the terminal (icanon back on)" bash -c "tmux capture-pane -p -t $sess | grep -qx 'icanon'"
 
