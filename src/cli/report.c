@@ -64,6 +64,8 @@ void report_json(const struct engine *e, bool with_metrics)
 	for (size_t i = 0; i < e->fleet.nhosts; i++)
 		if (e->selected[i])
 			cJSON_AddItemToArray(hosts, host_json(&e->fleet.hosts[i], with_metrics));
+	if (e->store)
+		cJSON_AddItemToObject(root, "store", report_store_json(e->store));
 	cli_json_print(root);
 }
 

@@ -76,6 +76,7 @@ void settings_init(struct settings *s)
 	s->retention_1m_ms = 30LL * 86400 * 1000;
 	s->retention_1h_ms = 2LL * 365 * 86400 * 1000;
 	s->flush_interval_ms = 1000;
+	s->store_backlog = 1048576;
 	s->theme = xstrdup("default");
 
 	const char *home = getenv("FLEETOP_HOME");
@@ -154,13 +155,14 @@ enum kind {
 	K_DURATION,
 	K_WORD,     /* one token without spaces */
 	K_MOUNTS,   /* remote absolute paths; replaces the list */
+	K_COUNT,    /* a whole number, 10k and 1M allowed (int64_t); at least min_ms */
 };
 
 struct key {
 	const char *section, *name;
 	enum kind kind;
 	size_t off;
-	int64_t min_ms; /* K_DURATION */
+	int64_t min_ms; /* K_DURATION; K_COUNT: the least number */
 };
 
 #define OFF(f) offsetof(struct settings, f)
@@ -179,6 +181,7 @@ static const struct key keys[] = {
 	{ "store", "retention_1m", K_DURATION, OFF(retention_1m_ms), 1 },
 	{ "store", "retention_1h", K_DURATION, OFF(retention_1h_ms), 1 },
 	{ "store", "flush_interval", K_DURATION, OFF(flush_interval_ms), 1 },
+	{ "store", "backlog", K_COUNT, OFF(store_backlog), 1000 },
 	{ "ui", "theme", K_WORD, OFF(theme), 0 },
 };
 static const char *sections[] = { "ssh", "collect", "store", "ui" };
@@ -368,6 +371,19 @@ static int on_setting(void *arg, const char *section, const char *key, const cha
 			l->line_min = line;
 		if (field == (char *)&s->backoff_max_ms)
 			l->line_max = line;
+		return 0;
+	}
+	case K_COUNT: {
+		uint64_t n;
+		if (parse_size_bytes(value, &n) < 0 || n > INT64_MAX)
+			return error_set(err, "%s:%d: [%s] %s '%s' is not a number (expected e.g. "
+					 "100000, 500k, 2M)", l->name, line, k->section, k->name,
+					 value);
+		if ((int64_t)n < k->min_ms)
+			return error_set(err, "%s:%d: [%s] %s '%s' is too small: at least %lld",
+					 l->name, line, k->section, k->name, value,
+					 (long long)k->min_ms);
+		*(int64_t *)field = (int64_t)n;
 		return 0;
 	}
 	case K_WORD:
