@@ -210,7 +210,8 @@ bool store_lock_taken(struct store *s, const char *what, bool exclusively);
  * are dropped and counted. Flushes are retried with backoff (1 s, doubling
  * to 16 s; store_close tries once more), and the first that succeeds writes
  * the backlog. The store logs one error when writes start failing and one
- * info line when they succeed again; nothing in between. */
+ * info line when they have succeeded again for 30 s in a row (a failure
+ * before that is the same outage); nothing in between. */
 enum store_state { STORE_OK, STORE_FULL, STORE_ERROR };
 struct store_health {
 	enum store_state state;

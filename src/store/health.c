@@ -17,6 +17,10 @@
 
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 16000
+/* A full disk lets some writes through (SQLite reuses room its WAL has, or
+ * another process frees a little): an outage ends, and is said to, only
+ * once writes have succeeded this long in a row. */
+#define RECOVER_CONFIRM_MS 30000
 
 const char *store_state_name(enum store_state st)
 {
@@ -143,30 +147,40 @@ void store_fail(struct store *s, int64_t now_ms, int code, const char *msg)
 	s->retry_at_ms = now_ms + s->retry_delay_ms;
 	if (st == s->state)
 		return;
-	if (s->state == STORE_OK) {
+	/* Failing again soon after writes came back: the same outage. */
+	bool again = s->state == STORE_OK && s->recovering_ms;
+	if (s->state == STORE_OK && !again) {
 		s->state_since_ms = now_ms;
 		s->dropped_outage = 0;
 	}
+	s->recovering_ms = 0;
 	s->state = st;
 	if (st == STORE_FULL)
 		fs_describe(s->path, s->fs_where, sizeof s->fs_where);
 	health_compose(s);
-	log_error("%s", s->health_msg);
+	if (!again)
+		log_error("%s", s->health_msg);
 }
 
 void store_recover(struct store *s, int64_t now_ms)
 {
-	if (s->state == STORE_OK)
+	if (s->state != STORE_OK) {
+		/* Writing: ok now, but the outage ends when that lasts. */
+		s->state = STORE_OK;
+		s->recovering_ms = now_ms;
+		s->retry_delay_ms = 0;
+		s->retry_at_ms = 0;
 		return;
-	int64_t secs = (now_ms - s->state_since_ms) / 1000;
+	}
+	if (!s->recovering_ms || now_ms - s->recovering_ms < RECOVER_CONFIRM_MS)
+		return;
+	int64_t secs = (s->recovering_ms - s->state_since_ms) / 1000;
 	log_info("history %s: recovered, writing again after %llds (%s): the samples waiting "
 		 "are stored, %lld were dropped", s->path, (long long)(secs > 0 ? secs : 0),
-		 s->state == STORE_FULL ? "disk full" : code_name(s->fail_code),
+		 is_full(s->fail_code, s->fail_msg) ? "disk full" : code_name(s->fail_code),
 		 (long long)s->dropped_outage);
-	s->state = STORE_OK;
+	s->recovering_ms = 0;
 	s->state_since_ms = now_ms;
-	s->retry_delay_ms = 0;
-	s->retry_at_ms = 0;
 	s->dropped_outage = 0;
 }
 

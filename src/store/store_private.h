@@ -50,6 +50,7 @@ struct store {
 	/* health (health.c) */
 	enum store_state state;
 	int64_t state_since_ms;  /* wall time of the first failure */
+	int64_t recovering_ms;   /* writes succeed again since (0: not recovering) */
 	int64_t retry_at_ms, retry_delay_ms, last_try_ms;
 	int last_code;           /* SQLite's code of the last error it reported */
 	int fail_code;           /* SQLite's (extended) code of the last failure */
