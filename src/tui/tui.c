@@ -150,8 +150,10 @@ static void draw_title(struct tui *t)
 	int lw = utf8_width(left);
 	/* A history that cannot be written stands out here until it can (the
 	 * log and the message line say why, once). */
-	struct store_health sh;
-	if (t->ctx.store && (store_health(t->ctx.store, &sh), sh.state != STORE_OK)) {
+	struct store_health sh = { .state = STORE_OK };
+	if (t->ctx.store)
+		store_health(t->ctx.store, &sh);
+	if (sh.state != STORE_OK) {
 		char tag[96];
 		snprintf(tag, sizeof tag, "  history %s: %lld waiting, %lld dropped ",
 			 sh.state == STORE_FULL ? "FULL" : "ERROR", (long long)sh.waiting,

@@ -5,11 +5,12 @@
 # memory stays bounded (a backlog that drops its oldest); when space comes
 # back it recovers by itself and stores again.
 source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/tmux.sh"
 
 MNT=$T/home
 mkdir -p "$MNT"
 unmount() { mountpoint -q "$MNT" && umount -l "$MNT" || true; }
-trap 'unmount; cleanup' EXIT
+trap 'tmux kill-server 2>/dev/null || true; unmount; cleanup' EXIT
 if ! mount -t tmpfs -o size=8m,mode=0700 tmpfs "$MNT"; then
 	fail "cannot mount a tmpfs at $MNT (this test needs root)"
 	finish
@@ -103,6 +104,15 @@ check "status --json: store full" [ "$(store_field "$T/status1.json" state)" = f
 check "status --json: the message says disk full" bash -c "[[ '$(store_field "$T/status1.json" message)' == *'disk full (SQLITE_FULL)'* ]]"
 check "status --json: samples waiting" [ "$(store_field "$T/status1.json" waiting)" -gt 0 ]
 check "status --json: failures counted" [ "$(store_field "$T/status1.json" failures)" -gt 0 ]
+
+# While full: the console says it in its title line (and once in its
+# message line).
+tmux new-session -d -s "$sess" -x 200 -y 50 \
+	"FLEETOP_HOME=$MNT LANG=C.UTF-8 TERM=xterm-256color '$FLEETOP' --read-only; echo EXITED \$?; sleep 60"
+check "console: the title line shows the history FULL" wait_for_re "history FULL: [0-9]+ waiting, [0-9]+ dropped" 30
+check "console: the message line says disk full" wait_for "disk full (SQLITE_FULL)" 10
+keys q
+check "console quits with 0" wait_for "EXITED 0" 10
 
 
 # Space again: it recovers by itself.
