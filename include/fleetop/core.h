@@ -66,11 +66,23 @@ uint64_t random_below(uint64_t n); /* uniform in [0, n); 0 when n is 0 */
  * unpredictable, such as the name of a temporary file. -1 on failure. */
 int random_bytes(void *buf, size_t n);
 
-/* Logging: to stderr by default, or to a file. Never pass secrets. */
+/* Logging: to stderr by default, or to a file. Never pass secrets.
+ * Errors and warnings are rate limited: one text (its digits aside) shows
+ * at most 10 lines a minute; the rest are counted, and the next line of it
+ * says "(N similar messages suppressed)"; a steady flood is one such line a
+ * minute. */
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void log_set_level(enum log_level level);
+/* Logs to path (created 0600 whatever the umask; an existing file readable
+ * by others is narrowed to 0600, with a warning), moved to path.1 whenever
+ * it passes 8 MiB. */
 int log_set_file(const char *path, struct error *err);
-/* For a full-screen program: log to path (0600, appended; moved to
+/* Says the counts of suppressed messages whose minute has ended (all:
+ * every count, e.g. before exit). Call now and then (the engine does). */
+void log_report_suppressed(bool all);
+/* The limiter's clock (tests); NULL: time_mono_ms. Forgets what it counted. */
+void log_set_clock(int64_t (*now_ms)(void));
+/* For a full-screen program: log to path (as log_set_file; moved to
  * path.1 first when over 8 MiB), and point fd 2 there too, so nothing a
  * library prints lands on the screen. A path that cannot be opened is -1
  * with err, but fd 2 and the log go to /dev/null then all the same.

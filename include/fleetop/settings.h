@@ -35,6 +35,8 @@ struct settings {
 	int64_t retention_1m_ms;    /* default 30d */
 	int64_t retention_1h_ms;    /* default 2y */
 	int64_t flush_interval_ms;  /* default 1000 */
+	int64_t store_backlog;      /* samples held while the history cannot be written;
+				     * default 1M (24 MiB) */
 	/* [ui] */
 	char *theme;                /* default "default" */
 	/* where files are */

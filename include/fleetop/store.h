@@ -14,6 +14,9 @@ struct store_opts {
 	int64_t retention_1m_ms;
 	int64_t retention_1h_ms;
 	size_t batch_max;         /* samples held before a flush is forced; 0: 65536 */
+	size_t backlog_max;       /* samples held while the history cannot be written
+				   * (disk full); past it the oldest are dropped.
+				   * 0: 1048576 (24 MiB) */
 };
 
 /* Opens (creating or migrating) the database at path. */
@@ -23,10 +26,14 @@ void store_close(struct store *s); /* flushes what is pending */
 
 /* Series ids are stable per (host, metric) and cached in memory. */
 int64_t store_series(struct store *s, const char *host, const char *metric, struct error *err);
-/* Appends to the pending batch (no I/O unless the batch is full). */
+/* Appends to the pending batch (no I/O unless the batch is full and the
+ * history writes). -1 only for a value that cannot be stored: a write that
+ * fails shows in store_health, and the samples wait. */
 int store_add(struct store *s, int64_t series, int64_t ts_ms, double value, struct error *err);
 /* Commits the pending batch in one transaction, then updates rollups for
- * every minute/hour that closed. Returns the number of samples committed. */
+ * every minute/hour that closed. Returns the number of samples committed.
+ * -1 with err when the write failed, or when an earlier one did and the
+ * next try is not due yet (see store_health): nothing is lost then. */
 int store_flush(struct store *s, struct error *err);
 /* The same with the clock given (tests, benches): minutes ending before
  * now_ms are compacted. */
@@ -196,6 +203,31 @@ int store_lock_shared(struct store *s, const char *what, int *lock_fd, struct er
  * The probe holds the lock a moment (shared when asking about exclusive
  * holders, so such probes do not disturb each other). */
 bool store_lock_taken(struct store *s, const char *what, bool exclusively);
+
+/* ---- Health (health.c): whether the history takes what it is given.
+ * When a write fails (disk full, an I/O error, the file locked too long)
+ * the samples wait in memory, at most backlog_max; past that the oldest
+ * are dropped and counted. Flushes are retried with backoff (1 s, doubling
+ * to 16 s; store_close tries once more), and the first that succeeds writes
+ * the backlog. The store logs one error when writes start failing and one
+ * info line when they have succeeded again for 30 s in a row (a failure
+ * before that is the same outage); nothing in between. */
+enum store_state { STORE_OK, STORE_FULL, STORE_ERROR };
+struct store_health {
+	enum store_state state;
+	const char *message;  /* what is wrong and what to do; "" when ok; lives
+			       * until the next call on s */
+	int64_t since_ms;     /* wall time the state began (0: ok since open) */
+	int64_t stored;       /* samples committed since open */
+	int64_t waiting;      /* samples in memory not yet written */
+	int64_t waiting_max;  /* the backlog's bound */
+	int64_t dropped;      /* samples dropped since open (backlog full, or no
+			       * series id could be written for them) */
+	int64_t failures;     /* failed writes since open */
+	int64_t next_try_ms;  /* wall time of the next write try; 0 when ok */
+};
+void store_health(struct store *s, struct store_health *h);
+const char *store_state_name(enum store_state st); /* "ok", "full", "error" */
 
 struct store_stats {
 	int64_t samples_raw, rows_1m, rows_1h, series;

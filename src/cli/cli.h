@@ -70,7 +70,6 @@ struct engine {
 	uint64_t alert_timer, changed_timer;
 	int64_t changed_last_ms;
 	bool watching;          /* game queries started (once, at the first run) */
-	uint64_t stored;
 };
 
 /* Loads settings (FLEETOP_HOME/XDG, or config_path) and the inventory
@@ -84,6 +83,8 @@ void engine_start(struct engine *e);
 void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *arg,
 		int64_t timeout_ms);
 void engine_close(struct engine *e);
+/* Writes the samples waiting (when the history's backoff lets it). */
+void engine_flush(struct engine *e);
 /* engine_alerts.c */
 int engine_alerts_open(struct engine *e, struct error *err);
 void engine_alerts_sample(struct engine *e, struct host *h, const char *metric, int64_t ts_ms,

@@ -1,10 +1,13 @@
 /* fleetop collect [SEL]: headless collection into the history, until
- * interrupted or --duration; with --stats, one line of figures a period. */
+ * interrupted or --duration; with --stats, one line of figures a period
+ * (the history's state among them); with --log, the log in a file that is
+ * rotated as it grows. */
 #include <stdlib.h>
 
 #include "options.h"
+#include "report.h"
 
-enum { OPT_DURATION = OPT_FIRST_PRIVATE, OPT_STATS };
+enum { OPT_DURATION = OPT_FIRST_PRIVATE, OPT_STATS, OPT_LOG };
 
 struct collect_run {
 	int64_t stats_every_ms;
@@ -29,9 +32,10 @@ static void on_stats(struct loop *loop, void *arg)
 	uint64_t samples = collector_samples_total(e->collector);
 	int64_t now = loop_now_ms(loop);
 	double secs = (double)(now - r->last_ms) / 1000.0;
-	fprintf(stderr, "collect: %zu up, %zu down, %.0f samples/s, %llu stored\n", up, down,
+	char brief[160];
+	fprintf(stderr, "collect: %zu up, %zu down, %.0f samples/s, %s\n", up, down,
 		secs > 0 ? (double)(samples - r->last_samples) / secs : 0.0,
-		(unsigned long long)e->stored);
+		report_store_brief(e->store, brief, sizeof brief));
 	r->last_samples = samples;
 	r->last_ms = now;
 	r->timer = loop_timer_add(loop, r->stats_every_ms, on_stats, e);
@@ -45,8 +49,10 @@ static int collect_run(int argc, char **argv)
 		COMMON_LONGOPTS,
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "stats", required_argument, NULL, OPT_STATS },
+		{ "log", required_argument, NULL, OPT_LOG },
 		{ 0 },
 	};
+	const char *log_path = NULL;
 	run_state = (struct collect_run){ 0 };
 	int opt;
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -54,9 +60,15 @@ static int collect_run(int argc, char **argv)
 			printf("usage: fleetop collect [options] [SELECTION]\n"
 			       "Collects from the selected hosts into the history until interrupted.\n"
 			       "      --duration DUR    stop after DUR\n"
-			       "      --stats DUR       print hosts up/down and samples/s every DUR\n"
+			       "      --stats DUR       print hosts up/down, samples/s and the history's\n"
+			       "                        state every DUR\n"
+			       "      --log FILE        log to FILE (0600, moved to FILE.1 past 8 MiB)\n"
 			       COMMON_HELP);
 			return EXIT_OK;
+		}
+		if (opt == OPT_LOG) {
+			log_path = optarg;
+			continue;
 		}
 		if (opt == OPT_DURATION || opt == OPT_STATS) {
 			int64_t ms;
@@ -75,6 +87,9 @@ static int collect_run(int argc, char **argv)
 	/* A daemon's log is what its operator reads: what happened, not only
 	 * what went wrong. */
 	log_set_level(LOG_INFO);
+	struct error lerr;
+	if (log_path && log_set_file(log_path, &lerr) < 0)
+		return cli_usage_error("%s", lerr.msg);
 	struct engine e;
 	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
 			       ENGINE_STORE | ENGINE_COLLECT | ENGINE_ALERTS | ENGINE_HUP_RELOADS) < 0)
@@ -91,9 +106,13 @@ static int collect_run(int argc, char **argv)
 		up += e.selected[i] && e.fleet.hosts[i].state == HOST_UP;
 		refused += collector_series_refused(e.collector, &e.fleet.hosts[i]);
 	}
+	/* The last write before the figures, so they count it. */
+	engine_flush(&e);
+	char brief[160];
+	report_store_brief(e.store, brief, sizeof brief);
 	engine_close(&e);
-	fprintf(stderr, "collect: done, %zu hosts up at the end, %llu samples collected, %llu stored",
-		up, (unsigned long long)samples, (unsigned long long)e.stored);
+	fprintf(stderr, "collect: done, %zu hosts up at the end, %llu samples collected, %s", up,
+		(unsigned long long)samples, brief);
 	/* A total at the end; the warnings named each host once. */
 	if (refused)
 		fprintf(stderr, ", %llu refused (max_series_per_host or bad names)",

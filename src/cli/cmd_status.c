@@ -55,6 +55,7 @@ static int status_run(int argc, char **argv)
 		}
 	}
 	engine_run(&e, round_done, NULL, limit);
+	engine_flush(&e); /* so the "store" object tells how this round's write went */
 	int failed = 0;
 	for (size_t i = 0; i < e.fleet.nhosts; i++)
 		if (e.selected[i] && (e.fleet.hosts[i].state != HOST_UP || e.fleet.hosts[i].error[0]))

@@ -46,7 +46,12 @@ static void on_sample(void *arg, struct host *h, const char *metric, int64_t ts_
 		return;
 	struct error err;
 	int64_t series = store_series(e->store, h->name, metric, &err);
-	if (series < 0 || store_add(e->store, series, ts_ms, value, &err) < 0)
+	struct store_health sh;
+	if (series < 0)
+		store_health(e->store, &sh);
+	/* A history that cannot be written said so once (store_health). */
+	if ((series < 0 && sh.state == STORE_OK) ||
+	    (series >= 0 && store_add(e->store, series, ts_ms, value, &err) < 0))
 		log_warn("%s: not stored: %s", h->name, err.msg);
 }
 
@@ -59,20 +64,20 @@ static void on_event(void *arg, struct host *h, int64_t ts_ms, const char *sever
 		log_warn("%s: event not stored: %s", h->name, err.msg);
 }
 
-static void engine_flush(struct engine *e)
+/* A write that fails is said by the store once, when it starts failing
+ * (store_health), and retried with backoff: nothing to log here. */
+void engine_flush(struct engine *e)
 {
 	struct error err;
-	int n = store_flush(e->store, &err);
-	if (n < 0)
-		log_error("history: %s", err.msg);
-	else
-		e->stored += (uint64_t)n;
+	if (e->store)
+		store_flush(e->store, &err);
 }
 
 static void on_flush(struct loop *loop, void *arg)
 {
 	struct engine *e = arg;
 	engine_flush(e);
+	log_report_suppressed(false);
 	e->flush_timer = loop_timer_add(loop, e->settings.flush_interval_ms, on_flush, e);
 }
 
@@ -93,6 +98,7 @@ int cli_store_open(const struct settings *s, struct store **out, struct error *e
 		.retention_raw_ms = s->retention_raw_ms,
 		.retention_1m_ms = s->retention_1m_ms,
 		.retention_1h_ms = s->retention_1h_ms,
+		.backlog_max = (size_t)s->store_backlog,
 	};
 	int rc = store_open(out, db, &so, err);
 	free(db);
@@ -196,6 +202,7 @@ void engine_close(struct engine *e)
 		engine_flush(e);
 		store_close(e->store);
 	}
+	log_report_suppressed(true);
 	if (e->loop)
 		loop_free(e->loop);
 	fleet_free(&e->fleet);

@@ -72,6 +72,8 @@ void report_json(const struct engine *e, bool with_metrics)
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(hosts, host_json(e, &e->fleet.hosts[ids[i]], with_metrics));
 	free(ids);
+	if (e->store)
+		cJSON_AddItemToObject(root, "store", report_store_json(e->store));
 	cli_json_print(root);
 }
 

@@ -77,6 +77,7 @@ void settings_init(struct settings *s)
 	s->retention_1m_ms = 30LL * 86400 * 1000;
 	s->retention_1h_ms = 2LL * 365 * 86400 * 1000;
 	s->flush_interval_ms = 1000;
+	s->store_backlog = 1048576;
 	s->theme = xstrdup("default");
 
 	const char *home = getenv("FLEETOP_HOME");
@@ -155,36 +156,36 @@ enum kind {
 	K_DURATION,
 	K_WORD,     /* one token without spaces */
 	K_MOUNTS,   /* remote absolute paths; replaces the list */
-	K_COUNT,    /* a whole number from min to COUNT_MAX */
+	K_COUNT,    /* a whole number (10k, 2M: powers of 1024) from min to max */
 };
 
 struct key {
 	const char *section, *name;
 	enum kind kind;
 	size_t off;
-	int64_t min; /* K_DURATION: in ms; K_COUNT */
+	int64_t min; /* K_DURATION: in ms; K_COUNT: the least number */
+	int64_t max; /* K_COUNT: the most; 0: no bound */
 };
-/* Counts are of things fleetop keeps in memory: more than this is a typo. */
-#define COUNT_MAX 1000000
 
 #define OFF(f) offsetof(struct settings, f)
 static const struct key keys[] = {
-	{ "ssh", "config", K_PATH, OFF(ssh_config), 0 },
-	{ "ssh", "known_hosts", K_PATH, OFF(known_hosts), 0 },
-	{ "ssh", "identity", K_IDENTITY, 0, 0 },
-	{ "ssh", "host_key_policy", K_POLICY, OFF(host_key_policy), 0 },
-	{ "ssh", "connect_timeout", K_DURATION, OFF(connect_timeout_ms), 1 },
-	{ "ssh", "backoff_min", K_DURATION, OFF(backoff_min_ms), 1 },
-	{ "ssh", "backoff_max", K_DURATION, OFF(backoff_max_ms), 1 },
-	{ "ssh", "user", K_WORD, OFF(user), 0 },
-	{ "collect", "interval", K_DURATION, OFF(interval_ms), 100 },
-	{ "collect", "mounts", K_MOUNTS, 0, 0 },
-	{ "collect", "max_series_per_host", K_COUNT, OFF(max_series_per_host), 1 },
-	{ "store", "retention_raw", K_DURATION, OFF(retention_raw_ms), 1 },
-	{ "store", "retention_1m", K_DURATION, OFF(retention_1m_ms), 1 },
-	{ "store", "retention_1h", K_DURATION, OFF(retention_1h_ms), 1 },
-	{ "store", "flush_interval", K_DURATION, OFF(flush_interval_ms), 1 },
-	{ "ui", "theme", K_WORD, OFF(theme), 0 },
+	{ "ssh", "config", K_PATH, OFF(ssh_config), 0, 0 },
+	{ "ssh", "known_hosts", K_PATH, OFF(known_hosts), 0, 0 },
+	{ "ssh", "identity", K_IDENTITY, 0, 0, 0 },
+	{ "ssh", "host_key_policy", K_POLICY, OFF(host_key_policy), 0, 0 },
+	{ "ssh", "connect_timeout", K_DURATION, OFF(connect_timeout_ms), 1, 0 },
+	{ "ssh", "backoff_min", K_DURATION, OFF(backoff_min_ms), 1, 0 },
+	{ "ssh", "backoff_max", K_DURATION, OFF(backoff_max_ms), 1, 0 },
+	{ "ssh", "user", K_WORD, OFF(user), 0, 0 },
+	{ "collect", "interval", K_DURATION, OFF(interval_ms), 100, 0 },
+	{ "collect", "mounts", K_MOUNTS, 0, 0, 0 },
+	{ "collect", "max_series_per_host", K_COUNT, OFF(max_series_per_host), 1, 1000000 },
+	{ "store", "retention_raw", K_DURATION, OFF(retention_raw_ms), 1, 0 },
+	{ "store", "retention_1m", K_DURATION, OFF(retention_1m_ms), 1, 0 },
+	{ "store", "retention_1h", K_DURATION, OFF(retention_1h_ms), 1, 0 },
+	{ "store", "flush_interval", K_DURATION, OFF(flush_interval_ms), 1, 0 },
+	{ "store", "backlog", K_COUNT, OFF(store_backlog), 1000, 0 },
+	{ "ui", "theme", K_WORD, OFF(theme), 0, 0 },
 };
 static const char *sections[] = { "ssh", "collect", "store", "ui" };
 
@@ -376,14 +377,19 @@ static int on_setting(void *arg, const char *section, const char *key, const cha
 		return 0;
 	}
 	case K_COUNT: {
-		char *end;
-		errno = 0;
-		long long n = strtoll(value, &end, 10);
-		if (end == value || *end || errno || n < k->min || n > COUNT_MAX)
-			return error_set(err, "%s:%d: [%s] %s '%s': expected a whole number from "
-					 "%lld to %lld", l->name, line, k->section, k->name, value,
-					 (long long)k->min, (long long)COUNT_MAX);
-		*(int64_t *)field = n;
+		uint64_t n;
+		int64_t max = k->max > 0 ? k->max : INT64_MAX;
+		if (parse_size_bytes(value, &n) < 0 || n > INT64_MAX || (int64_t)n < k->min ||
+		    (int64_t)n > max) {
+			if (k->max > 0)
+				return error_set(err, "%s:%d: [%s] %s '%s': expected a whole number "
+						 "from %lld to %lld", l->name, line, k->section, k->name,
+						 value, (long long)k->min, (long long)k->max);
+			return error_set(err, "%s:%d: [%s] %s '%s': expected a whole number of at "
+					 "least %lld (e.g. 100000, 500k, 2M)", l->name, line,
+					 k->section, k->name, value, (long long)k->min);
+		}
+		*(int64_t *)field = (int64_t)n;
 		return 0;
 	}
 	case K_WORD:

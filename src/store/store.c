@@ -1,8 +1,12 @@
 /* The history store: open, series ids, batched ingest, queries. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store_private.h"
 
@@ -13,6 +17,7 @@
 
 int store_sqlite_error(struct store *s, const char *what, struct error *err)
 {
+	s->last_code = sqlite3_extended_errcode(s->db);
 	return error_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -20,6 +25,8 @@ int store_exec(struct store *s, const char *sql, struct error *err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (err) /* not a ROLLBACK's after the error that matters */
+			s->last_code = sqlite3_extended_errcode(s->db);
 		error_set(err, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return -1;
@@ -64,6 +71,10 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
 		s->opts.retention_1h_ms = DEFAULT_1H_MS;
 	if (!s->opts.batch_max)
 		s->opts.batch_max = 65536;
+	if (!s->opts.backlog_max)
+		s->opts.backlog_max = 1048576;
+	if (s->opts.batch_max > s->opts.backlog_max)
+		s->opts.batch_max = s->opts.backlog_max;
 	*out = NULL;
 	/* Processes opening one history at once (a console and `fleetop
 	 * alerts` started together on a new file) take turns to set it up:
@@ -72,6 +83,17 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
 	if (store_lock_wait(s, "open", STORE_OPEN_WAIT_MS, &open_fd, err) < 0) {
 		store_close(s);
 		return -1;
+	}
+	/* It holds host and player names and alert texts: 0600 whatever the
+	 * umask (SQLite gives its -wal and -shm the file's mode). */
+	if (*path && strcmp(path, ":memory:") && !str_starts_with(path, "file:")) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0) {
+			if (fchmod(fd, 0600) < 0)
+				log_warn("history %s: cannot make it 0600: %s", path, strerror(errno));
+			close(fd);
+		}
+		store_files_private(path);
 	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
@@ -194,13 +216,27 @@ int64_t store_series(struct store *s, const char *host, const char *metric, stru
 		return id;
 	id = series_lookup(s, host, metric);
 	if (id < 0) {
+		/* Its sample cannot wait without an id: it is dropped, and
+		 * counted, while the history cannot be written. */
+		int64_t now = time_wall_ms();
+		if (!store_may_try(s, now)) {
+			s->dropped_total++;
+			s->dropped_outage++;
+			return error_set(err, "%s", s->fail_msg);
+		}
 		sqlite3_stmt *st = s->ins_series;
 		sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return store_sqlite_error(s, "adding a series", err);
+		if (rc != SQLITE_DONE) {
+			int code = sqlite3_extended_errcode(s->db);
+			store_sqlite_error(s, "adding a series", err);
+			store_fail(s, now, code, err ? err->msg : sqlite3_errmsg(s->db));
+			s->dropped_total++;
+			s->dropped_outage++;
+			return -1;
+		}
 		id = sqlite3_last_insert_rowid(s->db);
 	}
 	cache_put(s, host, metric, id);
@@ -211,13 +247,18 @@ int store_add(struct store *s, int64_t series, int64_t ts_ms, double value, stru
 {
 	if (!isfinite(value))
 		return error_set(err, "series %lld: value is not a finite number", (long long)series);
+	store_backlog_make_room(s);
 	if (s->nbatch == s->capbatch) {
 		s->capbatch = s->capbatch ? s->capbatch * 2 : 4096;
+		if (s->capbatch > s->opts.backlog_max)
+			s->capbatch = s->opts.backlog_max;
 		s->batch = xrealloc(s->batch, s->capbatch * sizeof *s->batch);
 	}
 	s->batch[s->nbatch++] = (struct sample){ series, ts_ms, value };
-	if (s->nbatch >= s->opts.batch_max)
-		return store_flush(s, err) < 0 ? -1 : 0;
+	/* While the history cannot be written, the flush timer retries (with
+	 * backoff), not every sample. What a failure means is in store_health. */
+	if (s->nbatch >= s->opts.batch_max && s->state == STORE_OK)
+		store_flush(s, NULL);
 	return 0;
 }
 
@@ -226,7 +267,29 @@ int store_flush(struct store *s, struct error *err)
 	return store_flush_at(s, time_wall_ms(), err);
 }
 
+static int flush_write(struct store *s, int64_t now_ms, bool *behind, struct error *err);
+
 int store_flush_at(struct store *s, int64_t now_ms, struct error *err)
+{
+	if (!store_may_try(s, now_ms))
+		return error_set(err, "%s: %s (next try in %llds)", s->path, s->fail_msg,
+				 (long long)((s->retry_at_ms - now_ms + 999) / 1000));
+	struct error local;
+	if (!err)
+		err = &local;
+	bool behind = false;
+	s->last_code = 0;
+	int n = flush_write(s, now_ms, &behind, err);
+	if (n < 0 || behind)
+		store_fail(s, now_ms, s->last_code, err->msg);
+	else
+		store_recover(s, now_ms);
+	return n;
+}
+
+/* The write of store_flush_at; samples committed are counted even when
+ * the compaction after fails (it is tried again at the next flush). */
+static int flush_write(struct store *s, int64_t now_ms, bool *behind, struct error *err)
 {
 	size_t n = s->nbatch;
 	if (n == 0)
@@ -270,8 +333,8 @@ int store_flush_at(struct store *s, int64_t now_ms, struct error *err)
 		store_buf_add(s, s->batch[i].series, s->batch[i].ts, s->batch[i].value);
 	s->nbatch = 0;
 	s->committed_total += (int64_t)n;
-	if (store_compact(s, now_ms, err) < 0)
-		return -1;
+	/* Stored all the same when compaction fails; the state says so. */
+	*behind = store_compact(s, now_ms, err) < 0;
 	return (int)n;
 }
 
@@ -280,9 +343,14 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	if (s->db) {
+		/* A last try, backoff or not; what cannot be written is lost,
+		 * and said so. */
+		s->last_try_ms = s->retry_at_ms = 0;
 		struct error err;
-		if (s->nbatch && store_flush(s, &err) < 0)
-			log_error("%s", err.msg);
+		size_t n = s->nbatch;
+		if (n && store_flush(s, &err) < 0)
+			log_error("history %s: %zu samples not stored at exit: %s", s->path, n,
+				  s->fail_msg);
 		sqlite3_stmt *sts[] = { s->ins_recent, s->ins_series, s->sel_series, s->upsert_chunk,
 					s->upsert_1m, s->set_meta };
 		for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++)

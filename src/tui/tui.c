@@ -149,8 +149,23 @@ static void draw_title(struct tui *t)
 		 down, t->opts.read_only ? "   [read-only]" : "");
 	snprintf(right, sizeof right, "%s   ? help ", clock);
 	draw_text(t, 0, 0, COLS, ROLE_TITLE, left);
+	int lw = utf8_width(left);
+	/* A history that cannot be written stands out here until it can (the
+	 * log and the message line say why, once). */
+	struct store_health sh = { .state = STORE_OK };
+	if (t->ctx.store)
+		store_health(t->ctx.store, &sh);
+	if (sh.state != STORE_OK) {
+		char tag[96];
+		snprintf(tag, sizeof tag, "  history %s: %lld waiting, %lld dropped ",
+			 sh.state == STORE_FULL ? "FULL" : "ERROR", (long long)sh.waiting,
+			 (long long)sh.dropped);
+		if (lw + 2 < COLS)
+			draw_text(t, 0, lw + 2, COLS - lw - 2, ROLE_CRIT, tag);
+		lw += 2 + utf8_width(tag);
+	}
 	int rw = (int)strlen(right);
-	if (COLS - rw > utf8_width(left) + 1)
+	if (COLS - rw > lw + 1)
 		draw_text(t, 0, COLS - rw, rw, ROLE_TITLE, right);
 }
 

@@ -259,7 +259,7 @@ static void test_errors(void **state)
 		   "t.conf:2: unknown key 'intervall' in [collect] (known: interval, mounts, "
 		   "max_series_per_host)");
 	/* A cap of nothing, of a word or of more than fits in memory is a typo. */
-	const char *counts[] = { "0", "-5", "ten", "10k", "1000001", "99999999999999999999", "" };
+	const char *counts[] = { "0", "-5", "ten", "10x", "1000001", "2M", "99999999999999999999", "" };
 	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
 		char *text = xasprintf("[collect]\nmax_series_per_host = %s\n", counts[i]);
 		char *want = xasprintf("t.conf:2: [collect] max_series_per_host '%s': expected a "
