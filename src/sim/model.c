@@ -128,7 +128,7 @@ int model_clock_parse(const char *when, double today_s, double *start_s)
 	    !fixed_digits(when + 5, 2, &mo) || when[7] != '-' || !fixed_digits(when + 8, 2, &d) ||
 	    (when[10] != 'T' && when[10] != ' ') || !parse_hms(when + 11, &secs))
 		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31)
+	if (y < 2000 || mo < 1 || mo > 12 || d < 1 || d > 31)
 		return -1;
 	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d };
 	time_t t = timegm(&tm);
