@@ -38,6 +38,12 @@ struct sim_opts {
 	 * game_port and game_port + 1; 0: the games' standard ports (27960,
 	 * 2457, 25565 and RCON 25575). */
 	int game_port;
+	/* Where the model's day starts (UTC seconds, e.g. 22:00 today): the
+	 * daily cycle runs from there at time_scale, whatever the hour the
+	 * sim starts, so runs are alike at any hour. 0: the wall clock. */
+	double clock_start_s;
+	/* Writes the model's ground truth here once a second (truth.c); NULL: none. */
+	const char *truth_path;
 };
 
 /* Creates keys in dir if missing (host keys stable across runs), binds every
@@ -57,7 +63,7 @@ bool sim_host_is_down(const struct sim *s, int i);
 
 /* `fleetop sim [--hosts N] [--dir DIR] [--port P] [--addr A] [--spread]
  * [--time-scale X] [--seed S] [--flap-every SEC] [--flap-down SEC]
- * [--game-port BASE]`:
+ * [--game-port BASE] [--clock WHEN] [--truth FILE]`:
  * serves until SIGINT or SIGTERM. Returns the exit code (0, 1 failure to
  * start, 2 usage). */
 int sim_main(int argc, char **argv);

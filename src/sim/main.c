@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim_private.h"
@@ -22,7 +23,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fleetop sim [--hosts N] [--dir DIR] [--port P] [--addr A] [--spread]\n"
 		   "                  [--time-scale X] [--seed S] [--flap-every SEC] [--flap-down SEC]\n"
-		   "                  [--flap-first SEC] [--game-port BASE]\n"
+		   "                  [--flap-first SEC] [--game-port BASE] [--clock WHEN] [--truth FILE]\n"
 		   "  Plays N Linux game-server hosts over SSH on loopback, for the console to watch.\n"
 		   "  --hosts N        how many hosts (default 24)\n"
 		   "  --dir DIR        keys, inventory and settings (default $FLEETOP_HOME/sim or ./fleetop-sim)\n"
@@ -37,12 +38,30 @@ static void usage(FILE *f)
 		   "  --game-port BASE each host's game server: host i on BASE+2i (query) and\n"
 		   "                   BASE+2i+1 (Minecraft RCON); default P+8000. With --spread\n"
 		   "                   every host on BASE and BASE+1; default the games' own ports\n"
+		   "  --clock WHEN     the model's day starts at WHEN (UTC): HH:MM[:SS] today, or\n"
+		   "                   YYYY-MM-DDTHH:MM[:SS]; default the wall clock. Runs alike at any hour\n"
+		   "  --truth FILE     writes each host's ground truth (the model's CPU, TPS, memory,\n"
+		   "                   disk, game and host up or down) to FILE, a line a host a second\n"
 		   "  Lines written to the FIFO DIR/control make hosts misbehave on demand:\n"
 		   "    cpu HOST PCT [SECONDS]  hold HOST's CPU at PCT%% (for SECONDS, else on)\n"
 		   "    cpu HOST auto           back to the model's own; HOST * is every host\n"
 		   "    game HOST down [SECONDS] its game server stops answering (a crash)\n"
 		   "    game HOST up            and answers again\n"
 		   "  Each change is printed as \"control: cpu HOST 95 at <wall-clock ms>\".\n");
+}
+
+/* Where the model's day starts and how fast it goes, so a run's figures
+ * can be put beside the hour they were taken at. */
+static void print_clock(const struct sim_opts *o)
+{
+	time_t t = (time_t)(o->clock_start_s > 0 ? o->clock_start_s : (double)time_wall_ms() / 1000.0);
+	struct tm tm;
+	char when[32] = "?";
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	printf("fleetop sim: model clock %s UTC%s, %gx real time%s%s\n", when,
+	       o->clock_start_s > 0 ? " (--clock)" : "", o->time_scale,
+	       o->truth_path ? ", ground truth in " : "", o->truth_path ? o->truth_path : "");
 }
 
 /* "--name VALUE" or "--name=VALUE": the value, advancing *i; NULL if absent. */
@@ -119,6 +138,17 @@ int sim_main(int argc, char **argv)
 			if (!parse_long(v, 1, 86400 * 365, &n))
 				goto bad_value;
 			o.flap_first_s = (int)n;
+		} else if ((v = opt_value(argc, argv, &i, "--clock"))) {
+			if (model_clock_parse(v, (double)time_wall_ms() / 1000.0, &o.clock_start_s) < 0) {
+				fprintf(stderr, "fleetop sim: --clock %s: want HH:MM[:SS] (UTC, today) "
+						"or YYYY-MM-DDTHH:MM[:SS]\n", v);
+				free(dir);
+				return 2;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--truth"))) {
+			if (!*v)
+				goto bad_value;
+			o.truth_path = v;
 		} else if ((v = opt_value(argc, argv, &i, "--flap-down"))) {
 			if (!parse_long(v, 1, 86400 * 365, &n))
 				goto bad_value;
@@ -165,6 +195,7 @@ bad_value:
 		else
 			printf("fleetop sim: %d hosts on %s:%d-%d, inventory %s/fleet.conf\n", o.nhosts,
 			       o.addr, o.port, o.port + o.nhosts - 1, dir);
+		print_clock(&o);
 		fflush(stdout);
 		if (s->leak_host >= 0)
 			log_info("sim: %s leaks memory until its game restarts", s->hosts[s->leak_host].name);

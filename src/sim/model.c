@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "model.h"
 
@@ -83,6 +84,59 @@ static double clamp(double v, double lo, double hi)
 double model_sim_time(const struct model_clock *c, int64_t now_ms)
 {
 	return c->start_wall_s + (double)(now_ms - c->start_mono_ms) / 1000.0 * c->time_scale;
+}
+
+/* Exactly n ASCII digits at s (sscanf would also take blanks and signs). */
+static bool fixed_digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* "HH:MM" or "HH:MM:SS", and nothing after: seconds into the day. */
+static bool parse_hms(const char *s, int *secs)
+{
+	int hh, mm, ss = 0;
+	size_t len = strlen(s);
+	if ((len != 5 && len != 8) || s[2] != ':' || !fixed_digits(s, 2, &hh) ||
+	    !fixed_digits(s + 3, 2, &mm))
+		return false;
+	if (len == 8 && (s[5] != ':' || !fixed_digits(s + 6, 2, &ss)))
+		return false;
+	if (hh > 23 || mm > 59 || ss > 59)
+		return false;
+	*secs = hh * 3600 + mm * 60 + ss;
+	return true;
+}
+
+int model_clock_parse(const char *when, double today_s, double *start_s)
+{
+	int secs, y, mo, d;
+	if (!when)
+		return -1;
+	if (parse_hms(when, &secs)) {
+		*start_s = floor(today_s / 86400) * 86400 + secs;
+		return 0;
+	}
+	if (strlen(when) < 11 || !fixed_digits(when, 4, &y) || when[4] != '-' ||
+	    !fixed_digits(when + 5, 2, &mo) || when[7] != '-' || !fixed_digits(when + 8, 2, &d) ||
+	    (when[10] != 'T' && when[10] != ' ') || !parse_hms(when + 11, &secs))
+		return -1;
+	if (y < 2000 || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return -1;
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d };
+	time_t t = timegm(&tm);
+	struct tm back;
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d)
+		return -1; /* 2026-02-31 rolls over into March */
+	*start_s = (double)t + secs;
+	return 0;
 }
 
 int model_mount_for(const struct model_host *m, const char *path)

@@ -21,6 +21,11 @@ struct model_clock {
 };
 /* Simulated wall-clock seconds (UTC) at real monotonic time now_ms. */
 double model_sim_time(const struct model_clock *c, int64_t now_ms);
+/* Where `--clock WHEN` starts the model's day, in UTC seconds: WHEN is
+ * HH:MM[:SS] (that time today, the day of today_s, UTC) or
+ * YYYY-MM-DD[T ]HH:MM[:SS] (that moment, UTC; from the year 2000, so
+ * never 0, which sim_opts takes for the wall clock). -1 if it is neither. */
+int model_clock_parse(const char *when, double today_s, double *start_s);
 
 enum cpu_field { CPU_USER, CPU_NICE, CPU_SYSTEM, CPU_IDLE, CPU_IOWAIT, CPU_IRQ, CPU_SOFTIRQ,
 		 CPU_STEAL, CPU_GUEST, CPU_GUEST_NICE, CPU_NFIELDS };

@@ -236,6 +236,8 @@ int sim_start(struct loop *loop, const struct sim_opts *o, struct sim **out, str
 		return error_set(err, "sim: %d hosts do not fit in 127.0.1.1-127.0.254.250", o->nhosts);
 	if (o->time_scale < 0 || isnan(o->time_scale) || isinf(o->time_scale))
 		return error_set(err, "sim: time scale %g: want 0 or more", o->time_scale);
+	if (!(o->clock_start_s >= 0) || o->clock_start_s > 253402300799.0)
+		return error_set(err, "sim: clock %g: want UTC seconds from 1970 to 9999", o->clock_start_s);
 	if (o->game_port) {
 		int glast = o->spread_addrs ? o->game_port + 1 : o->game_port + 2 * o->nhosts - 1;
 		if (o->game_port < 1 || glast > 65535)
@@ -260,7 +262,7 @@ int sim_start(struct loop *loop, const struct sim_opts *o, struct sim **out, str
 	if (s->flap_every_s > 0 && s->flap_down_s >= s->flap_every_s)
 		s->flap_down_s = s->flap_every_s / 2 > 0 ? s->flap_every_s / 2 : 1;
 	s->clock.start_mono_ms = loop_now_ms(loop);
-	s->clock.start_wall_s = (double)time_wall_ms() / 1000.0;
+	s->clock.start_wall_s = o->clock_start_s > 0 ? o->clock_start_s : (double)time_wall_ms() / 1000.0;
 	s->clock.time_scale = o->time_scale > 0 ? o->time_scale : 1;
 	s->leak_host = s->disk_host = s->flap_host = -1;
 	s->game_port_given = o->game_port != 0;
@@ -274,6 +276,8 @@ int sim_start(struct loop *loop, const struct sim_opts *o, struct sim **out, str
 	if (start_games(s, err) < 0)
 		goto fail;
 	sim_control_open(s); /* before the inventory, which is what starters wait for */
+	if (o->truth_path && sim_truth_open(s, o->truth_path, err) < 0)
+		goto fail;
 	if (sim_files_write(s, err) < 0)
 		goto fail;
 	if (s->flap_host >= 0 && s->flap_every_s > 0 && s->nhosts > 1)
@@ -296,6 +300,7 @@ void sim_stop(struct sim *s)
 	if (s->flap_timer)
 		loop_timer_del(s->loop, s->flap_timer);
 	sim_control_close(s);
+	sim_truth_close(s);
 	for (int i = 0; s->hosts && i < s->nhosts; i++) {
 		struct sim_host *h = &s->hosts[i];
 		sim_host_unlisten(h);

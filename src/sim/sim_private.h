@@ -72,6 +72,7 @@ struct sim {
 	int control_fd;       /* dir/control, a FIFO; -1: none */
 	struct buf control_in; /* a line not yet ended */
 	bool control_skip;     /* dropping the rest of a line too long */
+	struct sim_truth *truth; /* --truth FILE (truth.c); NULL: none */
 };
 
 /* The host's model brought up to the loop's now. */
@@ -112,6 +113,13 @@ int sim_control_exec(struct sim *s, const char *line, struct error *err);
 /* "KIND: WHAT at <wall-clock ms>" on stdout, at once: a change (control,
  * flap) that tests and benches time what follows from. */
 void sim_said(const char *kind, const char *what);
+
+/* truth.c: --truth FILE, the model's ground truth, a line a host a second
+ * (what each host's CPU, TPS, memory, disk, game and network really are),
+ * for benches to judge alerts by. -1 if FILE cannot be written. */
+struct sim_truth;
+int sim_truth_open(struct sim *s, const char *path, struct error *err);
+void sim_truth_close(struct sim *s);
 
 /* shell.c: the built-in command set. */
 struct sim_shell;
