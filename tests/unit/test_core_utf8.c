@@ -49,7 +49,7 @@ static void test_refused(void **state)
 		"\xf4\x90\x80\x80", /* past U+10FFFF */
 		"\xf5\x80\x80\x80", /* never a lead byte */
 		"\xff",
-		"\xc2" "A",        /* a lead without its continuation */
+		"\xc2\x41",         /* a lead ("A") without its continuation */
 		"\xe2\x82",         /* cut short by the NUL */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
