@@ -1,4 +1,4 @@
-/* What the cli's files share: the command table and the engine that the
+/* What the cli's files share: the command table and the runtime that the
  * commands which talk to hosts run on. */
 #ifndef FLEETOP_CLI_H
 #define FLEETOP_CLI_H
@@ -41,15 +41,15 @@ void cli_fleet_hint(FILE *out);
 /* Opens the history named by s (its data folder), with s's retention. */
 int cli_store_open(const struct settings *s, struct store **out, struct error *err);
 
-enum engine_flags {
-	ENGINE_STORE = 1,   /* open the SQLite history and store samples */
-	ENGINE_COLLECT = 2, /* run the probe on hosts that come up */
-	ENGINE_ALERTS = 4,  /* evaluate rules.conf, notify per notify.conf (needs STORE) */
-	ENGINE_HUP_RELOADS = 8, /* SIGHUP re-reads rules.conf and notify.conf (headless);
+enum runtime_flags {
+	RUNTIME_STORE = 1,   /* open the SQLite history and store samples */
+	RUNTIME_COLLECT = 2, /* run the probe on hosts that come up */
+	RUNTIME_ALERTS = 4,  /* evaluate rules.conf, notify per notify.conf (needs STORE) */
+	RUNTIME_HUP_RELOADS = 8, /* SIGHUP re-reads rules.conf and notify.conf (headless);
 				 * otherwise it ends the run like SIGTERM (a closed terminal) */
 };
 
-struct engine {
+struct runtime {
 	struct settings settings;
 	struct fleet fleet;
 	unsigned char *selected; /* by host id */
@@ -62,7 +62,7 @@ struct engine {
 	uint64_t flush_timer, prune_timer;
 	bool interrupted;
 	bool reload;             /* SIGHUP seen */
-	/* alerting (engine_alerts.c) */
+	/* alerting (runtime_alerts.c) */
 	struct rule_set *rules;
 	struct notify_config *notify;
 	struct alert_engine *alerts;
@@ -74,25 +74,25 @@ struct engine {
 
 /* Loads settings (FLEETOP_HOME/XDG, or config_path) and the inventory
  * (fleet_path or config_dir/fleet.conf), then selects hosts. */
-int engine_open(struct engine *e, const char *config_path, const char *fleet_path,
+int runtime_open(struct runtime *e, const char *config_path, const char *fleet_path,
 		const char *selection, unsigned flags, struct error *err);
 /* Connects every selected host and starts its game queries (once). */
-void engine_start(struct engine *e);
-/* engine_start, then runs the loop until done(arg) is true,
+void runtime_start(struct runtime *e);
+/* runtime_start, then runs the loop until done(arg) is true,
  * timeout_ms passes (-1: none) or SIGINT/SIGTERM. */
-void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *arg,
+void runtime_run(struct runtime *e, bool (*done)(struct runtime *, void *), void *arg,
 		int64_t timeout_ms);
-void engine_close(struct engine *e);
+void runtime_close(struct runtime *e);
 /* Writes the samples waiting (when the history's backoff lets it). */
-void engine_flush(struct engine *e);
-/* engine_alerts.c */
-int engine_alerts_open(struct engine *e, struct error *err);
-void engine_alerts_sample(struct engine *e, struct host *h, const char *metric, int64_t ts_ms,
+void runtime_flush(struct runtime *e);
+/* runtime_alerts.c */
+int runtime_alerts_open(struct runtime *e, struct error *err);
+void runtime_alerts_sample(struct runtime *e, struct host *h, const char *metric, int64_t ts_ms,
 			  double value);
 /* Re-reads rules.conf and notify.conf; msg says what was loaded or why not
  * (the old ones stay). */
-int engine_alerts_reload(struct engine *e, char *msg, size_t size);
-void engine_alerts_close(struct engine *e);
+int runtime_alerts_reload(struct runtime *e, char *msg, size_t size);
+void runtime_alerts_close(struct runtime *e);
 
 /* Common options every host command takes. */
 struct common_opts {
@@ -104,9 +104,9 @@ struct common_opts {
 };
 
 struct tui_opts;
-/* cmd_console.c: the console on an opened engine; console_option takes
+/* cmd_console.c: the console on an opened runtime; console_option takes
  * --read-only, -T/--theme and --ascii. */
-int console_run_engine(struct engine *e, const char *title, const struct tui_opts *to);
+int console_on_runtime(struct runtime *e, const char *title, const struct tui_opts *to);
 int console_option(int opt, const char *arg, struct tui_opts *to);
 
 #endif

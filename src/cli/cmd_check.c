@@ -2,7 +2,7 @@
 #include "options.h"
 #include "report.h"
 
-static bool all_settled(struct engine *e, void *arg)
+static bool all_settled(struct runtime *e, void *arg)
 {
 	(void)arg;
 	for (size_t i = 0; i < e->fleet.nhosts; i++) {
@@ -29,10 +29,10 @@ static int check_run(int argc, char **argv)
 		if (rc)
 			return rc;
 	}
-	struct engine e;
-	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL, 0) < 0)
+	struct runtime e;
+	if (runtime_open_common(&e, &o, argc > optind ? argv[optind] : NULL, 0) < 0)
 		return EXIT_USAGE;
-	engine_run(&e, all_settled, NULL, e.settings.connect_timeout_ms + 2000);
+	runtime_run(&e, all_settled, NULL, e.settings.connect_timeout_ms + 2000);
 	int failed = 0;
 	for (size_t i = 0; i < e.fleet.nhosts; i++)
 		if (e.selected[i] && e.fleet.hosts[i].state != HOST_UP)
@@ -41,7 +41,7 @@ static int check_run(int argc, char **argv)
 		report_json(&e, false);
 	else
 		report_table(&e, false, stdout);
-	engine_close(&e);
+	runtime_close(&e);
 	return failed ? EXIT_SOME_FAILED : EXIT_OK;
 }
 

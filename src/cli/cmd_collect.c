@@ -20,7 +20,7 @@ static struct collect_run run_state;
 
 static void on_stats(struct loop *loop, void *arg)
 {
-	struct engine *e = arg;
+	struct runtime *e = arg;
 	struct collect_run *r = &run_state;
 	size_t up = 0, down = 0;
 	for (size_t i = 0; i < e->fleet.nhosts; i++) {
@@ -90,15 +90,15 @@ static int collect_run(int argc, char **argv)
 	struct error lerr;
 	if (log_path && log_set_file(log_path, &lerr) < 0)
 		return cli_usage_error("%s", lerr.msg);
-	struct engine e;
-	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
-			       ENGINE_STORE | ENGINE_COLLECT | ENGINE_ALERTS | ENGINE_HUP_RELOADS) < 0)
+	struct runtime e;
+	if (runtime_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
+			       RUNTIME_STORE | RUNTIME_COLLECT | RUNTIME_ALERTS | RUNTIME_HUP_RELOADS) < 0)
 		return EXIT_USAGE;
 	if (run_state.stats_every_ms) {
 		run_state.last_ms = loop_now_ms(e.loop);
 		run_state.timer = loop_timer_add(e.loop, run_state.stats_every_ms, on_stats, &e);
 	}
-	engine_run(&e, NULL, NULL, duration);
+	runtime_run(&e, NULL, NULL, duration);
 	uint64_t samples = collector_samples_total(e.collector);
 	uint64_t refused = 0;
 	size_t up = 0;
@@ -107,10 +107,10 @@ static int collect_run(int argc, char **argv)
 		refused += collector_series_refused(e.collector, &e.fleet.hosts[i]);
 	}
 	/* The last write before the figures, so they count it. */
-	engine_flush(&e);
+	runtime_flush(&e);
 	char brief[160];
 	report_store_brief(e.store, brief, sizeof brief);
-	engine_close(&e);
+	runtime_close(&e);
 	fprintf(stderr, "collect: done, %zu hosts up at the end, %llu samples collected, %s", up,
 		(unsigned long long)samples, brief);
 	/* A total at the end; the warnings named each host once. */

@@ -26,15 +26,15 @@ int console_option(int opt, const char *arg, struct tui_opts *to)
 
 static void console_start(void *arg)
 {
-	engine_start(arg);
+	runtime_start(arg);
 }
 
 static int console_reload(void *arg, char *msg, size_t size)
 {
-	return engine_alerts_reload(arg, msg, size);
+	return runtime_alerts_reload(arg, msg, size);
 }
 
-int console_run_engine(struct engine *e, const char *title, const struct tui_opts *to)
+int console_on_runtime(struct runtime *e, const char *title, const struct tui_opts *to)
 {
 	/* The log goes beside the history while the screen is the console's:
 	 * a file, so what happened as well as what went wrong. */
@@ -95,12 +95,12 @@ static int console_run(int argc, char **argv)
 		if (rc)
 			return rc;
 	}
-	struct engine e;
-	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
-			       ENGINE_STORE | ENGINE_COLLECT | ENGINE_ALERTS) < 0)
+	struct runtime e;
+	if (runtime_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
+			       RUNTIME_STORE | RUNTIME_COLLECT | RUNTIME_ALERTS) < 0)
 		return EXIT_USAGE;
-	int rc = console_run_engine(&e, "fleetop", &to);
-	engine_close(&e);
+	int rc = console_on_runtime(&e, "fleetop", &to);
+	runtime_close(&e);
 	return rc;
 }
 

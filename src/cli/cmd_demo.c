@@ -61,7 +61,7 @@ static void tty_restore(void)
 }
 
 struct live {
-	struct engine *e;
+	struct runtime *e;
 	int nhosts;
 	bool on_tty;
 };
@@ -69,7 +69,7 @@ struct live {
 static void draw(struct loop *loop, void *arg)
 {
 	struct live *lv = arg;
-	struct engine *e = lv->e;
+	struct runtime *e = lv->e;
 	size_t up = 0;
 	for (size_t i = 0; i < e->fleet.nhosts; i++)
 		up += e->fleet.hosts[i].state == HOST_UP;
@@ -96,7 +96,7 @@ static void on_key(struct loop *loop, int fd, int events, void *arg)
 		loop_stop(loop);
 }
 
-static bool stop_requested(struct engine *e, void *arg)
+static bool stop_requested(struct runtime *e, void *arg)
 {
 	(void)arg;
 	return loop_stopped(e->loop);
@@ -204,15 +204,15 @@ static int demo_run(int argc, char **argv)
 	/* The console reads and writes only the demo's folder. */
 	setenv("FLEETOP_HOME", dir, 1);
 	free(dir);
-	struct engine e;
+	struct runtime e;
 	struct common_opts o = { 0 };
 	int rc = EXIT_OK;
 	bool console = !text && duration < 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	if (engine_open_common(&e, &o, NULL, ENGINE_STORE | ENGINE_COLLECT | ENGINE_ALERTS) < 0) {
+	if (runtime_open_common(&e, &o, NULL, RUNTIME_STORE | RUNTIME_COLLECT | RUNTIME_ALERTS) < 0) {
 		rc = EXIT_USAGE;
 	} else if (console) {
-		rc = console_run_engine(&e, "fleetop demo", &to);
-		engine_close(&e);
+		rc = console_on_runtime(&e, "fleetop demo", &to);
+		runtime_close(&e);
 	} else {
 		struct live lv = { .e = &e, .on_tty = isatty(STDOUT_FILENO) };
 		if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tty) == 0) {
@@ -224,7 +224,7 @@ static int demo_run(int argc, char **argv)
 		}
 		loop_fd_add(e.loop, STDIN_FILENO, LOOP_READ, on_key, NULL);
 		loop_timer_add(e.loop, 1000, draw, &lv);
-		engine_run(&e, stop_requested, NULL, duration);
+		runtime_run(&e, stop_requested, NULL, duration);
 		loop_fd_del(e.loop, STDIN_FILENO);
 		tty_restore();
 		if (!lv.on_tty || duration >= 0) {
@@ -232,7 +232,7 @@ static int demo_run(int argc, char **argv)
 			printf("\n");
 			report_table(&e, true, stdout);
 		}
-		engine_close(&e);
+		runtime_close(&e);
 	}
 	kill(child, SIGTERM);
 	waitpid(child, NULL, 0);

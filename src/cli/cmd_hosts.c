@@ -22,8 +22,8 @@ static int hosts_run(int argc, char **argv)
 		if (rc)
 			return rc;
 	}
-	struct engine e;
-	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL, 0) < 0)
+	struct runtime e;
+	if (runtime_open_common(&e, &o, argc > optind ? argv[optind] : NULL, 0) < 0)
 		return EXIT_USAGE;
 	cJSON *root = o.json ? cJSON_CreateObject() : NULL;
 	cJSON *arr = root ? cJSON_AddArrayToObject(root, "hosts") : NULL;
@@ -70,7 +70,7 @@ static int hosts_run(int argc, char **argv)
 	if (root) {
 		cli_json_print(root);
 	}
-	engine_close(&e);
+	runtime_close(&e);
 	return EXIT_OK;
 }
 

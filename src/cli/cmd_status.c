@@ -4,7 +4,7 @@
 
 /* Settled: down, or up with two frames (rates need two), or up with a
  * probe error to show; and its game, if it has one, polled once. */
-static bool round_done(struct engine *e, void *arg)
+static bool round_done(struct runtime *e, void *arg)
 {
 	(void)arg;
 	for (size_t i = 0; i < e->fleet.nhosts; i++) {
@@ -42,9 +42,9 @@ static int status_run(int argc, char **argv)
 		if (rc)
 			return rc;
 	}
-	struct engine e;
-	if (engine_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
-			       ENGINE_STORE | ENGINE_COLLECT) < 0)
+	struct runtime e;
+	if (runtime_open_common(&e, &o, argc > optind ? argv[optind] : NULL,
+			       RUNTIME_STORE | RUNTIME_COLLECT) < 0)
 		return EXIT_USAGE;
 	int64_t limit = e.settings.connect_timeout_ms + 3 * e.settings.interval_ms + 2000;
 	/* A game query may try two ways, each with its own timeout. */
@@ -54,8 +54,8 @@ static int status_run(int argc, char **argv)
 			break;
 		}
 	}
-	engine_run(&e, round_done, NULL, limit);
-	engine_flush(&e); /* so the "store" object tells how this round's write went */
+	runtime_run(&e, round_done, NULL, limit);
+	runtime_flush(&e); /* so the "store" object tells how this round's write went */
 	int failed = 0;
 	for (size_t i = 0; i < e.fleet.nhosts; i++)
 		if (e.selected[i] && (e.fleet.hosts[i].state != HOST_UP || e.fleet.hosts[i].error[0]))
@@ -64,7 +64,7 @@ static int status_run(int argc, char **argv)
 		report_json(&e, true);
 	else
 		report_table(&e, true, stdout);
-	engine_close(&e);
+	runtime_close(&e);
 	return failed ? EXIT_SOME_FAILED : EXIT_OK;
 }
 

@@ -38,14 +38,14 @@ int common_option_or_usage(int opt, const char *arg, struct common_opts *o, cons
 	return 0;
 }
 
-int engine_open_common(struct engine *e, const struct common_opts *o, const char *selection,
+int runtime_open_common(struct runtime *e, const struct common_opts *o, const char *selection,
 		       unsigned flags)
 {
 	struct error err;
-	if (engine_open(e, o->config, o->inventory, selection, flags, &err) < 0) {
+	if (runtime_open(e, o->config, o->inventory, selection, flags, &err) < 0) {
 		fprintf(stderr, "fleetop: %s\n", err.msg);
 		cli_fleet_hint(stderr);
-		engine_close(e);
+		runtime_close(e);
 		return -1;
 	}
 	if (o->accept_new && e->settings.host_key_policy == HOST_KEY_STRICT)

@@ -29,8 +29,8 @@ enum { OPT_ACCEPT_NEW = 1000, OPT_JSON, OPT_CSV, OPT_SINCE, OPT_TIER,
 int common_option(int opt, const char *arg, struct common_opts *o);
 /* common_option, or a usage error naming cmd's --help: 0 or EXIT_USAGE. */
 int common_option_or_usage(int opt, const char *arg, struct common_opts *o, const char *cmd);
-/* engine_open with the common options (including -t); prints the error and returns -1. */
-int engine_open_common(struct engine *e, const struct common_opts *o, const char *selection,
+/* runtime_open with the common options (including -t); prints the error and returns -1. */
+int runtime_open_common(struct runtime *e, const struct common_opts *o, const char *selection,
 		       unsigned flags);
 
 /* output.c: prints root as indented JSON and frees it. */

@@ -34,7 +34,7 @@ static void info_json(cJSON *o, const struct host *h)
 	}
 }
 
-static cJSON *host_json(const struct engine *e, const struct host *h, bool with_metrics)
+static cJSON *host_json(const struct runtime *e, const struct host *h, bool with_metrics)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", h->name);
@@ -63,7 +63,7 @@ static cJSON *host_json(const struct engine *e, const struct host *h, bool with_
 	return o;
 }
 
-void report_json(const struct engine *e, bool with_metrics)
+void report_json(const struct runtime *e, bool with_metrics)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *hosts = cJSON_AddArrayToObject(root, "hosts");
@@ -138,7 +138,7 @@ static const char *host_error(const struct host *h)
 	return "";
 }
 
-void report_table(const struct engine *e, bool with_metrics, FILE *out)
+void report_table(const struct runtime *e, bool with_metrics, FILE *out)
 {
 	size_t w = 4;
 	for (size_t i = 0; i < e->fleet.nhosts; i++)

@@ -6,8 +6,8 @@
 
 #include "cli.h"
 
-void report_json(const struct engine *e, bool with_metrics);
-void report_table(const struct engine *e, bool with_metrics, FILE *out);
+void report_json(const struct runtime *e, bool with_metrics);
+void report_table(const struct runtime *e, bool with_metrics, FILE *out);
 
 /* report_store.c: the history's health (store_health) as the "store"
  * object of --json, and as "N stored, history ok" (or FULL/ERROR with the

@@ -1,4 +1,4 @@
-/* The engine's alerting: rules.conf and notify.conf from the config
+/* The runtime's alerting (it drives the alert engine): rules.conf and notify.conf from the config
  * folder, the alert engine fed by every sample, ticked on the loop, and
  * the sender that empties the outbox. The hosts that sent samples are
  * evaluated shortly after (so a crossing is seen within a few tens of
@@ -15,7 +15,7 @@
 #define CHANGED_TICK_GAP_MS 50  /* sample-driven ticks (hosts with new samples) at most this often */
 #define CHANGED_TICK_DELAY_MS 20 /* let a burst of one round's samples gather */
 
-static int load_rules(struct engine *e, struct rule_set *rs, struct error *err)
+static int load_rules(struct runtime *e, struct rule_set *rs, struct error *err)
 {
 	char *path = settings_config_beside(&e->settings, "rules.conf");
 	int rc = rules_load_file(rs, path, true, err);
@@ -23,7 +23,7 @@ static int load_rules(struct engine *e, struct rule_set *rs, struct error *err)
 	return rc;
 }
 
-static int load_notify(struct engine *e, struct notify_config *nc, struct error *err)
+static int load_notify(struct runtime *e, struct notify_config *nc, struct error *err)
 {
 	char *path = settings_config_beside(&e->settings, "notify.conf");
 	int rc = notify_config_load(nc, path, true, err);
@@ -31,7 +31,7 @@ static int load_notify(struct engine *e, struct notify_config *nc, struct error 
 	return rc;
 }
 
-static void after_tick(struct engine *e, int n, struct error *err)
+static void after_tick(struct runtime *e, int n, struct error *err)
 {
 	if (n < 0)
 		log_error("alerts: %s", err->msg);
@@ -41,7 +41,7 @@ static void after_tick(struct engine *e, int n, struct error *err)
 
 static void on_full_tick(struct loop *loop, void *arg)
 {
-	struct engine *e = arg;
+	struct runtime *e = arg;
 	struct error err;
 	after_tick(e, alert_engine_tick(e->alerts, time_wall_ms(), &err), &err);
 	e->alert_timer = loop_timer_add(loop, FULL_TICK_MS, on_full_tick, e);
@@ -49,14 +49,14 @@ static void on_full_tick(struct loop *loop, void *arg)
 
 static void on_changed_tick(struct loop *loop, void *arg)
 {
-	struct engine *e = arg;
+	struct runtime *e = arg;
 	struct error err;
 	e->changed_timer = 0;
 	e->changed_last_ms = loop_now_ms(loop);
 	after_tick(e, alert_engine_tick_changed(e->alerts, time_wall_ms(), &err), &err);
 }
 
-void engine_alerts_sample(struct engine *e, struct host *h, const char *metric, int64_t ts_ms,
+void runtime_alerts_sample(struct runtime *e, struct host *h, const char *metric, int64_t ts_ms,
 			  double value)
 {
 	if (!e->alerts)
@@ -71,7 +71,7 @@ void engine_alerts_sample(struct engine *e, struct host *h, const char *metric, 
 	e->changed_timer = loop_timer_add(e->loop, when - now, on_changed_tick, e);
 }
 
-int engine_alerts_open(struct engine *e, struct error *err)
+int runtime_alerts_open(struct runtime *e, struct error *err)
 {
 	e->rules = xcalloc(1, sizeof *e->rules);
 	e->notify = xcalloc(1, sizeof *e->notify);
@@ -94,7 +94,7 @@ int engine_alerts_open(struct engine *e, struct error *err)
 	return 0;
 }
 
-int engine_alerts_reload(struct engine *e, char *msg, size_t size)
+int runtime_alerts_reload(struct runtime *e, char *msg, size_t size)
 {
 	if (!e->alerts) {
 		snprintf(msg, size, "reload: alerting is not running");
@@ -130,7 +130,7 @@ int engine_alerts_reload(struct engine *e, char *msg, size_t size)
 	return 0;
 }
 
-void engine_alerts_close(struct engine *e)
+void runtime_alerts_close(struct runtime *e)
 {
 	if (e->alert_timer)
 		loop_timer_del(e->loop, e->alert_timer);

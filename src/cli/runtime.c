@@ -1,4 +1,4 @@
-/* The engine the host commands share: settings, inventory, the loop, the
+/* The runtime the host commands share: settings, inventory, the loop, the
  * ssh pool, the collector and the store, wired so that samples flow one
  * way: pool -> collector -> store. */
 #include <errno.h>
@@ -17,10 +17,10 @@
  * where the command asked for it (collect), and ends the run elsewhere. */
 static void on_signal(struct loop *loop, int sig, void *arg)
 {
-	struct engine *e = arg;
-	if (sig == SIGHUP && (e->flags & ENGINE_HUP_RELOADS)) {
+	struct runtime *e = arg;
+	if (sig == SIGHUP && (e->flags & RUNTIME_HUP_RELOADS)) {
 		char msg[600];
-		engine_alerts_reload(e, msg, sizeof msg);
+		runtime_alerts_reload(e, msg, sizeof msg);
 		return;
 	}
 	e->interrupted = true;
@@ -29,7 +29,7 @@ static void on_signal(struct loop *loop, int sig, void *arg)
 
 static void on_state(void *arg, struct host *h)
 {
-	struct engine *e = arg;
+	struct runtime *e = arg;
 	if (!e->collector)
 		return;
 	if (h->state == HOST_UP)
@@ -40,8 +40,8 @@ static void on_state(void *arg, struct host *h)
 
 static void on_sample(void *arg, struct host *h, const char *metric, int64_t ts_ms, double value)
 {
-	struct engine *e = arg;
-	engine_alerts_sample(e, h, metric, ts_ms, value);
+	struct runtime *e = arg;
+	runtime_alerts_sample(e, h, metric, ts_ms, value);
 	if (!e->store)
 		return;
 	struct error err;
@@ -58,7 +58,7 @@ static void on_sample(void *arg, struct host *h, const char *metric, int64_t ts_
 static void on_event(void *arg, struct host *h, int64_t ts_ms, const char *severity,
 		     const char *kind, const char *message)
 {
-	struct engine *e = arg;
+	struct runtime *e = arg;
 	struct error err;
 	if (e->store && store_event_add(e->store, h->name, ts_ms, severity, kind, message, &err) < 0)
 		log_warn("%s: event not stored: %s", h->name, err.msg);
@@ -66,7 +66,7 @@ static void on_event(void *arg, struct host *h, int64_t ts_ms, const char *sever
 
 /* A write that fails is said by the store once, when it starts failing
  * (store_health), and retried with backoff: nothing to log here. */
-void engine_flush(struct engine *e)
+void runtime_flush(struct runtime *e)
 {
 	struct error err;
 	if (e->store)
@@ -75,15 +75,15 @@ void engine_flush(struct engine *e)
 
 static void on_flush(struct loop *loop, void *arg)
 {
-	struct engine *e = arg;
-	engine_flush(e);
+	struct runtime *e = arg;
+	runtime_flush(e);
 	log_report_suppressed(false);
 	e->flush_timer = loop_timer_add(loop, e->settings.flush_interval_ms, on_flush, e);
 }
 
 static void on_prune(struct loop *loop, void *arg)
 {
-	struct engine *e = arg;
+	struct runtime *e = arg;
 	struct error err;
 	if (store_prune(e->store, time_wall_ms(), &err) < 0)
 		log_error("history: %s", err.msg);
@@ -105,7 +105,7 @@ int cli_store_open(const struct settings *s, struct store **out, struct error *e
 	return rc;
 }
 
-int engine_open(struct engine *e, const char *config_path, const char *fleet_path,
+int runtime_open(struct runtime *e, const char *config_path, const char *fleet_path,
 		const char *selection, unsigned flags, struct error *err)
 {
 	memset(e, 0, sizeof *e);
@@ -124,7 +124,7 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 	e->loop = loop_new();
 	if (!e->loop)
 		return error_set(err, "cannot create event loop: %s", strerror(errno));
-	if (flags & ENGINE_STORE) {
+	if (flags & RUNTIME_STORE) {
 		if (mkdir_p(e->settings.data_dir, 0700, err) < 0 ||
 		    cli_store_open(&e->settings, &e->store, err) < 0)
 			return -1;
@@ -132,14 +132,14 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 		e->prune_timer = loop_timer_add(e->loop, 1000, on_prune, e);
 	}
 	e->pool = ssh_pool_new(e->loop, &e->settings, on_state, e);
-	if (flags & ENGINE_COLLECT) {
+	if (flags & RUNTIME_COLLECT) {
 		e->collector = collector_new(e->loop, e->pool, &e->settings, on_sample, e);
 		collector_on_event(e->collector, on_event, e);
 	}
 	loop_signal_add(e->loop, SIGINT, on_signal, e);
 	loop_signal_add(e->loop, SIGTERM, on_signal, e);
 	loop_signal_add(e->loop, SIGHUP, on_signal, e);
-	if ((flags & ENGINE_ALERTS) && e->store && engine_alerts_open(e, err) < 0)
+	if ((flags & RUNTIME_ALERTS) && e->store && runtime_alerts_open(e, err) < 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -148,7 +148,7 @@ int engine_open(struct engine *e, const char *config_path, const char *fleet_pat
 /* host_key_policy = off is for throwaway test fleets; anyone else must
  * hear of it at every start, on stderr, in the log and the console's
  * message line (log_warn reaches all three, whichever is in use). */
-static void warn_host_keys_off(const struct engine *e)
+static void warn_host_keys_off(const struct runtime *e)
 {
 	if (e->settings.host_key_policy != HOST_KEY_OFF)
 		return;
@@ -158,7 +158,7 @@ static void warn_host_keys_off(const struct engine *e)
 		 e->settings.path ? " in " : "", e->settings.path ? e->settings.path : "");
 }
 
-void engine_start(struct engine *e)
+void runtime_start(struct runtime *e)
 {
 	if (!e->watching)
 		warn_host_keys_off(e);
@@ -172,10 +172,10 @@ void engine_start(struct engine *e)
 	e->watching = true;
 }
 
-void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *arg,
+void runtime_run(struct runtime *e, bool (*done)(struct runtime *, void *), void *arg,
 		int64_t timeout_ms)
 {
-	engine_start(e);
+	runtime_start(e);
 	int64_t start = time_mono_ms();
 	while (!e->interrupted) {
 		if (done && done(e, arg))
@@ -193,13 +193,13 @@ void engine_run(struct engine *e, bool (*done)(struct engine *, void *), void *a
 	}
 }
 
-void engine_close(struct engine *e)
+void runtime_close(struct runtime *e)
 {
-	engine_alerts_close(e);
+	runtime_alerts_close(e);
 	collector_free(e->collector);
 	ssh_pool_free(e->pool);
 	if (e->store) {
-		engine_flush(e);
+		runtime_flush(e);
 		store_close(e->store);
 	}
 	log_report_suppressed(true);
