@@ -1,5 +1,6 @@
-/* The one keymap: the keys, what they do, and the help text. Help is drawn
- * from this table, so it can never disagree with the keys. */
+/* The one keymap: the keys, the function each runs (actions.c), and the
+ * help text. Help is drawn from this table, so it can never disagree with
+ * the keys; adding a key is a row here (and its function, if new). */
 #include <string.h>
 
 #include "tui_private.h"
@@ -7,35 +8,35 @@
 #define CTRL(c) ((c) & 0x1f)
 
 const struct keybind keymap[] = {
-	{ '?', "?", ACT_HELP, "help (this screen)", false },
-	{ KEY_F(1), "F1", ACT_HELP, "help", false },
-	{ 'q', "q", ACT_QUIT, "quit", false },
-	{ KEY_F(10), "F10", ACT_QUIT, "quit", false },
-	{ 27, "Esc", ACT_BACK, "back: close help, prompt or host view", false },
-	{ ':', ":", ACT_COMMAND, "command line (Tab completes, Up/Down history)", false },
-	{ '/', "/", ACT_FILTER, "filter hosts: text @group state:down cpu>80", false },
-	{ KEY_F(3), "F3", ACT_FILTER, "search / filter", false },
-	{ KEY_F(4), "F4", ACT_FILTER, "filter", false },
-	{ '\t', "Tab", ACT_NEXT_PANE, "next pane", false },
-	{ '>', ">", ACT_SORT_NEXT, "sort by the next column", false },
-	{ '<', "<", ACT_SORT_PREV, "sort by the previous column", false },
-	{ KEY_F(6), "F6", ACT_SORT_NEXT, "sort by the next column", false },
-	{ 'r', "r", ACT_SORT_REVERSE, "reverse the sort", false },
-	{ 'g', "g", ACT_GROUP, "group rows by inventory group (on/off)", false },
-	{ KEY_F(5), "F5", ACT_GROUP, "group by inventory group", false },
-	{ ' ', "Space", ACT_MARK, "mark/unmark host (on a group row: fold/unfold)", true },
-	{ 'a', "a", ACT_MARK_ALL, "mark every host shown", true },
-	{ 'u', "u", ACT_CLEAR_MARKS, "clear marks", true },
-	{ '\n', "Enter", ACT_OPEN, "open the host's graphs", false },
-	{ 't', "t", ACT_THEME_NEXT, "next theme", false },
-	{ 'A', "A", ACT_TOGGLE_ALERTS, "show/hide the alerts pane", false },
-	{ 'O', "O", ACT_TOGGLE_OPS, "show/hide the ops pane", false },
-	{ 'H', "H", ACT_TOGGLE_HOST, "show/hide the host pane beside the fleet", false },
-	{ CTRL('l'), "^L", ACT_REDRAW, "redraw the screen", false },
-	{ KEY_F(2), "F2", ACT_SETUP, "setup: panes, columns, theme (via :)", false },
-	{ KEY_F(7), "F7", ACT_RUN, "run a command on marked hosts", true },
-	{ KEY_F(8), "F8", ACT_CONFIGS, "server configs", true },
-	{ KEY_F(9), "F9", ACT_ALERTS, "alerts pane: keys go to it (again: back to the fleet)", false },
+	{ '?', "?", act_help, "help (this screen)", false },
+	{ KEY_F(1), "F1", act_help, "help", false },
+	{ 'q', "q", act_quit, "quit", false },
+	{ KEY_F(10), "F10", act_quit, "quit", false },
+	{ 27, "Esc", act_back, "back: close help, prompt or host view", false },
+	{ ':', ":", act_command, "command line (Tab completes, Up/Down history)", false },
+	{ '/', "/", act_filter, "filter hosts: text @group state:down cpu>80", false },
+	{ KEY_F(3), "F3", act_filter, "search / filter", false },
+	{ KEY_F(4), "F4", act_filter, "filter", false },
+	{ '\t', "Tab", act_next_pane, "next pane", false },
+	{ '>', ">", act_sort_next, "sort by the next column", false },
+	{ '<', "<", act_sort_prev, "sort by the previous column", false },
+	{ KEY_F(6), "F6", act_sort_next, "sort by the next column", false },
+	{ 'r', "r", act_sort_reverse, "reverse the sort", false },
+	{ 'g', "g", act_group, "group rows by inventory group (on/off)", false },
+	{ KEY_F(5), "F5", act_group, "group by inventory group", false },
+	{ ' ', "Space", act_mark, "mark/unmark host (on a group row: fold/unfold)", true },
+	{ 'a', "a", act_mark_all, "mark every host shown", true },
+	{ 'u', "u", act_clear_marks, "clear marks", true },
+	{ '\n', "Enter", act_open, "open the host's graphs", false },
+	{ 't', "t", act_theme_next, "next theme", false },
+	{ 'A', "A", act_toggle_alerts, "show/hide the alerts pane", false },
+	{ 'O', "O", act_toggle_ops, "show/hide the ops pane", false },
+	{ 'H', "H", act_toggle_host, "show/hide the host pane beside the fleet", false },
+	{ CTRL('l'), "^L", act_redraw, "redraw the screen", false },
+	{ KEY_F(2), "F2", act_setup, "setup: panes, columns, theme (via :)", false },
+	{ KEY_F(7), "F7", act_run, "run a command on marked hosts", true },
+	{ KEY_F(8), "F8", act_configs, "server configs", true },
+	{ KEY_F(9), "F9", act_alerts, "alerts pane: keys go to it (again: back to the fleet)", false },
 };
 const size_t nkeymap = sizeof keymap / sizeof keymap[0];
 
@@ -58,14 +59,14 @@ static const struct {
 	{ "alerts: r", "show the alert's runbook", false },
 };
 
-enum action keymap_lookup(int key)
+const struct keybind *keymap_lookup(int key)
 {
 	if (key == KEY_ENTER || key == '\r')
 		key = '\n';
 	for (size_t i = 0; i < nkeymap; i++)
 		if (keymap[i].key == key)
-			return keymap[i].action;
-	return ACT_NONE;
+			return &keymap[i];
+	return NULL;
 }
 
 void help_draw(struct tui *t)

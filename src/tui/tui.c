@@ -74,26 +74,6 @@ void tui_open_host(struct tui *t)
 	t->dirty = true;
 }
 
-/* F9: the alerts pane gets the keys (shown first if hidden); again, the
- * fleet gets them back. */
-static void focus_alerts(struct tui *t)
-{
-	if (t->focus == PANE_ALERTS) {
-		t->focus = PANE_FLEET;
-		return;
-	}
-	if (!t->show_alerts) {
-		t->show_alerts = true;
-		prefs_save(t);
-	}
-	t->zoom_host = false;
-	layout_compute(t);
-	if (t->panes[PANE_ALERTS].visible)
-		t->focus = PANE_ALERTS;
-	else
-		tui_message(t, true, "the alerts pane needs a terminal of 22 rows or more");
-}
-
 /* Each host's worst firing severity, for sorting by the alert column. */
 static void alert_sev_fill(struct tui *t)
 {
@@ -219,153 +199,18 @@ static void resize(struct tui *t)
 	t->dirty = true;
 }
 
-static void next_theme(struct tui *t)
+/* A key of the keymap: its action, unless it changes something and the
+ * console is read-only. */
+static void run_key(struct tui *t, int key)
 {
-	const char *dirs[4];
-	char *owned[4] = { 0 };
-	int nd = theme_dirs(t, dirs, owned, 4);
-	char **names = NULL;
-	int n = 0;
-	theme_list(dirs, nd, &names, &n);
-	for (int i = 0; i < 4; i++)
-		free(owned[i]);
-	if (n > 0) {
-		int next = 0;
-		for (int i = 0; i < n; i++)
-			if (!strcmp(names[i], t->theme.name))
-				next = (i + 1) % n;
-		struct error err;
-		if (theme_switch(t, names[next], &err) < 0)
-			tui_message(t, true, "%s", err.msg);
-		else
-			tui_message(t, false, "theme %s", t->theme.name);
-		prefs_save(t);
+	const struct keybind *k = keymap_lookup(key);
+	if (!k)
+		return;
+	if (k->changes && t->opts.read_only) {
+		tui_message(t, true, "read-only console: %s is off", k->help);
+		return;
 	}
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-static void cycle_focus(struct tui *t)
-{
-	for (int i = 1; i <= PANE_COUNT; i++) {
-		enum pane_id p = (enum pane_id)((t->focus + i) % PANE_COUNT);
-		if (t->panes[p].visible) {
-			t->focus = p;
-			break;
-		}
-	}
-	t->dirty = true;
-}
-
-static void do_action(struct tui *t, enum action a, int key)
-{
-	for (size_t i = 0; i < nkeymap; i++)
-		if (keymap[i].key == key && keymap[i].changes && t->opts.read_only) {
-			tui_message(t, true, "read-only console: %s is off", keymap[i].help);
-			return;
-		}
-	switch (a) {
-	case ACT_QUIT:
-		loop_stop(t->ctx.loop);
-		break;
-	case ACT_HELP:
-		t->help = true;
-		break;
-	case ACT_BACK:
-		if (t->zoom_host) {
-			t->zoom_host = false;
-			t->focus = PANE_FLEET;
-			layout_compute(t);
-		} else if (t->focus != PANE_FLEET) {
-			t->focus = PANE_FLEET;
-		} else if (t->view.filter_text && *t->view.filter_text) {
-			struct error err;
-			view_set_filter(&t->view, "", &err);
-		}
-		break;
-	case ACT_COMMAND:
-		prompt_open(t, PROMPT_COMMAND, "");
-		break;
-	case ACT_FILTER:
-		prompt_open(t, PROMPT_FILTER, t->view.filter_text);
-		break;
-	case ACT_NEXT_PANE:
-		cycle_focus(t);
-		break;
-	case ACT_SORT_NEXT:
-	case ACT_SORT_PREV: {
-		int c = (int)t->view.sort;
-		for (int i = 0; i < COL_COUNT; i++) {
-			c = (c + (a == ACT_SORT_NEXT ? 1 : COL_COUNT - 1)) % COL_COUNT;
-			if (c == COL_HOST || t->columns[c])
-				break;
-		}
-		t->view.sort = (enum view_col)c;
-		t->view.sort_desc = c != COL_HOST && c != COL_GROUP && c != COL_STATE;
-		tui_message(t, false, "sorted by %s", view_col_name(t->view.sort));
-		prefs_save(t);
-		break;
-	}
-	case ACT_SORT_REVERSE:
-		t->view.sort_desc = !t->view.sort_desc;
-		prefs_save(t);
-		break;
-	case ACT_GROUP:
-		t->view.grouped = !t->view.grouped;
-		prefs_save(t);
-		break;
-	case ACT_MARK_ALL:
-		view_mark_shown(&t->view, true);
-		tui_message(t, false, "%zu hosts marked", view_marked_count(&t->view));
-		break;
-	case ACT_CLEAR_MARKS:
-		for (size_t i = 0; i < t->ctx.fleet->nhosts; i++)
-			view_mark(&t->view, &t->ctx.fleet->hosts[i], false);
-		tui_message(t, false, "marks cleared");
-		break;
-	case ACT_OPEN:
-		tui_open_host(t);
-		break;
-	case ACT_THEME_NEXT:
-		next_theme(t);
-		break;
-	case ACT_ALERTS:
-		focus_alerts(t);
-		break;
-	case ACT_TOGGLE_ALERTS:
-		t->show_alerts = !t->show_alerts;
-		layout_compute(t);
-		prefs_save(t);
-		break;
-	case ACT_TOGGLE_OPS:
-		t->show_ops = !t->show_ops;
-		layout_compute(t);
-		prefs_save(t);
-		break;
-	case ACT_TOGGLE_HOST:
-		t->show_host_side = !t->show_host_side;
-		layout_compute(t);
-		prefs_save(t);
-		if (COLS < 160 && t->show_host_side)
-			tui_message(t, false, "the host pane shows beside the fleet from 160 columns; "
-				    "Enter opens it here");
-		break;
-	case ACT_REDRAW:
-		clearok(curscr, TRUE);
-		break;
-	case ACT_SETUP:
-		prompt_open(t, PROMPT_COMMAND, "columns ");
-		tui_message(t, false, "columns, panes, theme, sort, group: Tab completes");
-		break;
-	case ACT_RUN:
-	case ACT_CONFIGS:
-		tui_message(t, true, "%s: not in this version yet; marks are kept for it",
-			    a == ACT_RUN ? "bulk run" : "config management");
-		break;
-	default:
-		break;
-	}
+	k->action(t);
 	t->dirty = true;
 }
 
@@ -430,7 +275,7 @@ static void handle_key(struct tui *t, int key)
 		if (hp->ops->key(hp, t, key))
 			return;
 	}
-	do_action(t, keymap_lookup(key), key);
+	run_key(t, key);
 }
 
 /* The terminal went away (its window closed, the SSH session dropped):

@@ -91,22 +91,28 @@ void draw_fill(struct tui *t, int y, int x, int w, enum theme_role role);
 void draw_frame(struct tui *t, struct pane *p, const char *title, bool focused);
 void colors_apply(struct tui *t);
 /* keymap.c */
-enum action {
-	ACT_NONE, ACT_QUIT, ACT_HELP, ACT_BACK, ACT_COMMAND, ACT_FILTER, ACT_NEXT_PANE,
-	ACT_SORT_NEXT, ACT_SORT_PREV, ACT_SORT_REVERSE, ACT_GROUP, ACT_MARK, ACT_MARK_ALL,
-	ACT_CLEAR_MARKS, ACT_OPEN, ACT_THEME_NEXT, ACT_TOGGLE_ALERTS, ACT_TOGGLE_OPS,
-	ACT_TOGGLE_HOST, ACT_REDRAW, ACT_RUN, ACT_CONFIGS, ACT_SETUP, ACT_ALERTS,
-};
+/* A key's action (actions.c): runs on the loop with the console's state. */
+typedef void (*tui_action_fn)(struct tui *t);
 struct keybind {
 	int key;
 	const char *name;   /* as help shows it */
-	enum action action;
+	tui_action_fn action;
 	const char *help;
 	bool changes;       /* an action: refused in read-only mode */
 };
 extern const struct keybind keymap[];
 extern const size_t nkeymap;
-enum action keymap_lookup(int key);
+/* The row of key (Enter in any of its forms), or NULL. */
+const struct keybind *keymap_lookup(int key);
+/* actions.c */
+void act_quit(struct tui *t), act_help(struct tui *t), act_back(struct tui *t),
+	act_command(struct tui *t), act_filter(struct tui *t), act_next_pane(struct tui *t),
+	act_sort_next(struct tui *t), act_sort_prev(struct tui *t), act_sort_reverse(struct tui *t),
+	act_group(struct tui *t), act_mark(struct tui *t), act_mark_all(struct tui *t),
+	act_clear_marks(struct tui *t), act_open(struct tui *t), act_theme_next(struct tui *t),
+	act_alerts(struct tui *t), act_toggle_alerts(struct tui *t), act_toggle_ops(struct tui *t),
+	act_toggle_host(struct tui *t), act_redraw(struct tui *t), act_setup(struct tui *t),
+	act_run(struct tui *t), act_configs(struct tui *t);
 void help_draw(struct tui *t);
 void fkeys_draw(struct tui *t, int y);
 /* cmdline.c */

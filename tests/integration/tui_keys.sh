@@ -20,7 +20,7 @@ import re, sys
 src = open(sys.argv[1]).read()
 table = src[src.index("const struct keybind keymap[] = {"):]
 table = table[:table.index("\n};")]
-ent = re.compile(r"""^\s*\{\s*('(?:\\.|[^'])+'|[^,]+?)\s*,\s*"((?:\\.|[^"])*)"\s*,\s*(ACT_\w+)\s*,""", re.M)
+ent = re.compile(r"""^\s*\{\s*('(?:\\.|[^'])+'|[^,]+?)\s*,\s*"((?:\\.|[^"])*)"\s*,\s*(act_\w+)\s*,""", re.M)
 for m in ent.finditer(table):
     print(m.group(2), m.group(3))
 PY
@@ -117,7 +117,7 @@ while read -r name action; do
 		fail "key '$name' of the table has no tmux name here: add it to tmux_key"
 		continue
 	fi
-	if [ "$action" = ACT_QUIT ]; then
+	if [ "$action" = act_quit ]; then
 		quit_keys+=("$name")
 		continue
 	fi
