@@ -1,5 +1,5 @@
 /* The prompt at the bottom: `:` commands (k9s style, with history and Tab
- * completion of commands, hosts, groups, themes and columns) and the `/`
+ * completion from each command's own completer, commands.c) and the `/`
  * filter. */
 #include <ctype.h>
 #include <stdio.h>
@@ -64,61 +64,6 @@ static void history_add(struct tui *t, const char *line)
 	t->history[t->nhistory++] = xstrdup(line);
 }
 
-static const char *const commands[] = {
-	"help", "quit", "filter", "sort", "group", "theme", "host", "range", "columns", "panes",
-	"mark", "unmark", "save", "reload",
-};
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
-
-/* Candidates for the word being typed; the first word is a command. */
-static int candidates(struct tui *t, const char *cmd, bool first, const char *prefix,
-		      const char **out, int max)
-{
-	int n = 0;
-	size_t len = strlen(prefix);
-#define OFFER(s)                                                   \
-	do {                                                       \
-		if (n < max && !strncmp((s), prefix, len))         \
-			out[n++] = (s);                            \
-	} while (0)
-	if (first) {
-		for (size_t i = 0; i < NCOMMANDS; i++)
-			OFFER(commands[i]);
-		return n;
-	}
-	struct fleet *f = t->ctx.fleet;
-	if (!strcmp(cmd, "host") || !strcmp(cmd, "mark") || !strcmp(cmd, "unmark") ||
-	    !strcmp(cmd, "filter")) {
-		if (prefix[0] == '@') {
-			for (size_t i = 0; i < f->ngroups && n < max; i++)
-				if (!strncmp(f->groups[i].name, prefix + 1, len - 1))
-					out[n++] = f->groups[i].name; /* '@' re-added by caller */
-			return n;
-		}
-		for (size_t i = 0; i < f->nhosts; i++)
-			OFFER(f->hosts[i].name);
-		if (strcmp(cmd, "host"))
-			for (size_t i = 0; i < f->ngroups; i++)
-				OFFER(f->groups[i].name);
-	} else if (!strcmp(cmd, "sort") || !strcmp(cmd, "columns")) {
-		for (int c = 0; c < COL_COUNT; c++)
-			OFFER(view_col_name((enum view_col)c));
-	} else if (!strcmp(cmd, "range")) {
-		static const char *const r[] = { "5m", "1h", "24h", "7d" };
-		for (int i = 0; i < 4; i++)
-			OFFER(r[i]);
-	} else if (!strcmp(cmd, "group")) {
-		OFFER("on");
-		OFFER("off");
-	} else if (!strcmp(cmd, "panes")) {
-		static const char *const p[] = { "fleet", "host", "alerts", "ops" };
-		for (int i = 0; i < 4; i++)
-			OFFER(p[i]);
-	}
-#undef OFFER
-	return n;
-}
-
 static void complete(struct tui *t)
 {
 	/* The word before the cursor. */
@@ -132,22 +77,16 @@ static void complete(struct tui *t)
 	sscanf(t->line, "%31s", cmd);
 	bool first = strchr(t->line, ' ') == NULL || start == 0;
 	const char *c[512];
-	int n;
-	char **themes = NULL;
-	int nthemes = 0;
-	if (!first && !strcmp(cmd, "theme")) {
-		const char *dirs[4];
-		char *owned[4] = { 0 };
-		int nd = theme_dirs(t, dirs, owned, 4);
-		theme_list(dirs, nd, &themes, &nthemes);
-		for (int i = 0; i < 4; i++)
-			free(owned[i]);
-		n = 0;
-		for (int i = 0; i < nthemes && n < 512; i++)
-			if (!strncmp(themes[i], prefix, strlen(prefix)))
-				c[n++] = themes[i];
+	int n = 0;
+	size_t len = strlen(prefix);
+	if (first) {
+		for (const struct tui_command *k = tui_commands; k->name; k++)
+			if (n < 512 && !strncmp(k->name, prefix, len))
+				c[n++] = k->name;
 	} else {
-		n = candidates(t, cmd, first, prefix, c, 512);
+		const struct tui_command *k = tui_command_find(cmd);
+		if (k && k->complete)
+			n = k->complete(t, prefix, c, 512);
 	}
 	bool at = prefix[0] == '@';
 	if (n == 0) {
@@ -181,9 +120,7 @@ static void complete(struct tui *t)
 			tui_message(t, false, "%d: %s", n, list);
 		}
 	}
-	for (int i = 0; i < nthemes; i++)
-		free(themes[i]);
-	free(themes);
+	tui_completion_free(t);
 }
 
 static void submit(struct tui *t)
@@ -313,64 +250,6 @@ void prompt_draw(struct tui *t, int y)
 	move(y, x + (int)t->cursor);
 }
 
-static int set_columns(struct tui *t, char *list)
-{
-	bool cols[COL_COUNT];
-	const char *bad;
-	if (columns_parse(list, cols, &bad) < 0) {
-		tui_message(t, true, "columns: unknown column '%s'", bad);
-		return -1;
-	}
-	memcpy(t->columns, cols, sizeof cols);
-	prefs_save(t);
-	return 0;
-}
-
-static int set_panes(struct tui *t, char *list)
-{
-	bool host = false, alerts = false, ops = false;
-	for (char *save, *w = strtok_r(list, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
-		if (!strcmp(w, "host"))
-			host = true;
-		else if (!strcmp(w, "alerts"))
-			alerts = true;
-		else if (!strcmp(w, "ops"))
-			ops = true;
-		else if (strcmp(w, "fleet")) {
-			tui_message(t, true, "panes: unknown pane '%s' (fleet, host, alerts, ops)", w);
-			return -1;
-		}
-	}
-	t->show_host_side = host;
-	t->show_alerts = alerts;
-	t->show_ops = ops;
-	layout_compute(t);
-	prefs_save(t);
-	return 0;
-}
-
-static int mark_selection(struct tui *t, const char *sel, bool on)
-{
-	struct fleet *f = t->ctx.fleet;
-	unsigned char *picked = xcalloc(f->nhosts + 1, 1);
-	struct error err;
-	if (fleet_select(f, sel, picked, &err) < 0) {
-		tui_message(t, true, "%s", err.msg);
-		free(picked);
-		return -1;
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < f->nhosts; i++)
-		if (picked[i]) {
-			view_mark(&t->view, &f->hosts[i], on);
-			n++;
-		}
-	free(picked);
-	tui_message(t, false, "%s %zu hosts; %zu marked", on ? "marked" : "unmarked", n,
-		    view_marked_count(&t->view));
-	return 0;
-}
-
 int command_run(struct tui *t, const char *input)
 {
 	char line[PROMPT_MAX];
@@ -381,65 +260,17 @@ int command_run(struct tui *t, const char *input)
 	if (*arg)
 		*arg++ = '\0';
 	arg = str_trim(arg);
-	struct error err;
 	if (!*cmd)
 		return 0;
-	if (!strcmp(cmd, "q") || !strcmp(cmd, "quit")) {
-		loop_stop(t->ctx.loop);
-	} else if (!strcmp(cmd, "help")) {
-		t->help = true;
-	} else if (!strcmp(cmd, "filter")) {
-		if (view_set_filter(&t->view, arg, &err) < 0)
-			return tui_message(t, true, "%s", err.msg), -1;
-		view_rebuild(&t->view);
-	} else if (!strcmp(cmd, "sort")) {
-		if (sort_parse(t, arg) < 0) {
-			char col[32] = "";
-			sscanf(arg, "%31s", col);
-			return tui_message(t, true, "sort: unknown column '%s'", col), -1;
-		}
-		view_rebuild(&t->view);
-		prefs_save(t);
-	} else if (!strcmp(cmd, "group")) {
-		t->view.grouped = strcmp(arg, "off") != 0;
-		view_rebuild(&t->view);
-		prefs_save(t);
-	} else if (!strcmp(cmd, "theme")) {
-		if (theme_switch(t, arg, &err) < 0)
-			return tui_message(t, true, "%s", err.msg), -1;
-		prefs_save(t);
-	} else if (!strcmp(cmd, "host")) {
-		struct host *h = fleet_find(t->ctx.fleet, arg);
-		if (!h)
-			return tui_message(t, true, "host: no host '%s'", arg), -1;
-		tui_focus_host(t, h);
-	} else if (!strcmp(cmd, "range")) {
-		int64_t ms;
-		if (parse_duration_ms(arg, &ms) < 0 || ms < 60000)
-			return tui_message(t, true, "range: '%s' is not a duration of 1m or more", arg), -1;
-		host_pane_set_range(&t->panes[PANE_HOST], t, ms);
-	} else if (!strcmp(cmd, "columns")) {
-		return set_columns(t, arg);
-	} else if (!strcmp(cmd, "panes")) {
-		return set_panes(t, arg);
-	} else if (!strcmp(cmd, "mark") || !strcmp(cmd, "unmark")) {
-		if (t->opts.read_only)
-			return tui_message(t, true, "read-only: marking is off"), -1;
-		return mark_selection(t, arg, !strcmp(cmd, "mark"));
-	} else if (!strcmp(cmd, "reload")) {
-		char msg[600];
-		if (!t->ctx.reload)
-			return tui_message(t, true, "reload: no alert rules in this console"), -1;
-		if (t->ctx.reload(t->ctx.reload_arg, msg, sizeof msg) < 0)
-			return tui_message(t, true, "%s", msg), -1;
-		tui_message(t, false, "%s", msg);
-	} else if (!strcmp(cmd, "save")) {
-		prefs_save(t);
-		tui_message(t, false, "saved to %s", t->prefs_path ? t->prefs_path : "(nowhere)");
-	} else {
+	const struct tui_command *k = tui_command_find(cmd);
+	if (!k) {
 		tui_message(t, true, "unknown command '%s' (Tab lists them)", cmd);
 		return -1;
 	}
+	if (k->changes && t->opts.read_only)
+		return tui_message(t, true, "read-only: :%s is off", k->name), -1;
+	if (k->run(t, k, arg) < 0)
+		return -1;
 	t->dirty = true;
 	return 0;
 }

@@ -108,10 +108,19 @@ void help_draw(struct tui *t)
 			 pane_keys[i].changes && t->opts.read_only ? " (off: read-only)" : "");
 		draw_text(t, y, x0 + 21, w - 23, ROLE_NORMAL, text);
 	}
+	/* The `:` commands, from their table. */
 	if (y < y0 + h - 1)
-		draw_text(t, y, x0 + 2, w - 4, ROLE_DIM,
-			  "Commands after ':' — help, quit, filter, sort, group, theme, host, range, "
-			  "columns, panes, mark, unmark, save");
+		draw_text(t, y++, x0 + 2, w - 4, ROLE_DIM, "After ':' (Tab completes):");
+	for (const struct tui_command *k = tui_commands; k->name && y < y0 + h - 1; k++, y++) {
+		char name[32];
+		snprintf(name, sizeof name, ":%s%s%s", k->name, k->alias ? " :" : "",
+			 k->alias ? k->alias : "");
+		draw_text(t, y, x0 + 2, 18, ROLE_KEY, name);
+		char text[160];
+		snprintf(text, sizeof text, "%s%s", k->help,
+			 k->changes && t->opts.read_only ? " (off: read-only)" : "");
+		draw_text(t, y, x0 + 21, w - 23, ROLE_NORMAL, text);
+	}
 }
 
 void fkeys_draw(struct tui *t, int y)

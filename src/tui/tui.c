@@ -366,6 +366,7 @@ static void tui_free_state(struct tui *t)
 	free(t->alert_sev);
 	for (int i = 0; i < t->nhistory; i++)
 		free(t->history[i]);
+	tui_completion_free(t);
 	free(t->prefs_path);
 }
 

@@ -70,6 +70,8 @@ struct tui {
 	size_t cursor;
 	char *history[HISTORY_MAX];
 	int nhistory, history_pos;
+	char **completion;      /* what the last Tab offered that it allocated (theme names) */
+	int ncompletion;
 	char ask_label[160];
 	void (*ask_done)(struct tui *t, const char *answer);
 	char message[256];        /* one line under the panes, cleared by the next key */
@@ -125,6 +127,20 @@ void prompt_ask(struct tui *t, const char *label, const char *initial,
 		void (*done)(struct tui *t, const char *answer));
 int prompt_col(const struct tui *t); /* the column the typed text starts at */
 int command_run(struct tui *t, const char *line);
+/* commands.c: the `:` commands, one row each (NULL-terminated). */
+struct tui_command {
+	const char *name, *alias;
+	/* Runs with the rest of the line (trimmed, may be changed); -1 when it
+	 * refused (it said why in the message line). */
+	int (*run)(struct tui *t, const struct tui_command *k, char *arg);
+	/* Candidates for the argument being typed; NULL: none. */
+	int (*complete)(struct tui *t, const char *prefix, const char **out, int max);
+	const char *help;
+	bool changes;       /* refused in read-only mode */
+};
+extern const struct tui_command tui_commands[];
+const struct tui_command *tui_command_find(const char *name);
+void tui_completion_free(struct tui *t);
 void tui_message(struct tui *t, bool error, const char *fmt, ...) FT_PRINTF(3, 4);
 /* layout.c */
 void layout_compute(struct tui *t);
