@@ -108,19 +108,24 @@ void help_draw(struct tui *t)
 			 pane_keys[i].changes && t->opts.read_only ? " (off: read-only)" : "");
 		draw_text(t, y, x0 + 21, w - 23, ROLE_NORMAL, text);
 	}
-	/* The `:` commands, from their table. */
-	if (y < y0 + h - 1)
-		draw_text(t, y++, x0 + 2, w - 4, ROLE_DIM, "After ':' (Tab completes):");
-	for (const struct tui_command *k = tui_commands; k->name && y < y0 + h - 1; k++, y++) {
-		char name[32];
-		snprintf(name, sizeof name, ":%s%s%s", k->name, k->alias ? " :" : "",
-			 k->alias ? k->alias : "");
-		draw_text(t, y, x0 + 2, 18, ROLE_KEY, name);
-		char text[160];
-		snprintf(text, sizeof text, "%s%s", k->help,
-			 k->changes && t->opts.read_only ? " (off: read-only)" : "");
-		draw_text(t, y, x0 + 21, w - 23, ROLE_NORMAL, text);
+	/* The `:` commands, from their table, as many lines as they take
+	 * (`:help CMD`-style detail would not fit a 24-row screen). */
+	char line[256] = "After ':' (Tab completes):";
+	int room = w - 4 < (int)sizeof line - 1 ? w - 4 : (int)sizeof line - 1;
+	for (const struct tui_command *k = tui_commands; k->name; k++) {
+		char word[48];
+		snprintf(word, sizeof word, " %s%s%s%s", k->name, k->alias ? " (" : "",
+			 k->alias ? k->alias : "", k->alias ? ")" : "");
+		if ((int)(strlen(line) + strlen(word)) > room) {
+			if (y < y0 + h - 1)
+				draw_text(t, y++, x0 + 2, w - 4, ROLE_DIM, line);
+			snprintf(line, sizeof line, "  %s", word + 1);
+		} else {
+			strncat(line, word, sizeof line - strlen(line) - 1);
+		}
 	}
+	if (y < y0 + h - 1)
+		draw_text(t, y, x0 + 2, w - 4, ROLE_DIM, line);
 }
 
 void fkeys_draw(struct tui *t, int y)

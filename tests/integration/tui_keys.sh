@@ -108,6 +108,22 @@ while read -r name action; do
 	[[ " $help_keys " == *" $name "* ]] || missing="$missing $name"
 done < "$T/keys"
 check "the help lists every key of the table (missing:${missing:- none})" [ -z "$missing" ]
+# ... and every : command of src/tui/commands.c's table.
+commands=$(python3 - "$SRC/src/tui/commands.c" <<'PY'
+import re, sys
+src = open(sys.argv[1]).read()
+table = src[src.index("const struct tui_command tui_commands[] = {"):]
+table = table[:table.index("\n};")]
+print(" ".join(re.findall(r'^\s*\{\s*"(\w+)"', table, re.M)))
+PY
+)
+help_text=$(screen | tr -s ' ,()' '\n\n\n\n')
+missing=""
+for c in $commands; do
+	grep -qx "$c" <<< "$help_text" || missing="$missing $c"
+done
+check "the : command table was read ($(wc -w <<< "$commands") commands)" [ "$(wc -w <<< "$commands")" -ge 10 ]
+check "the help lists every : command of the table (missing:${missing:- none})" [ -z "$missing" ]
 send Escape
 
 quit_keys=()
