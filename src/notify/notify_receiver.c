@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fleetop/settings.h"
+#include "fleetop/text.h"
 #include "notify_private.h"
 
 static const struct {
@@ -276,11 +277,30 @@ static int set_misc(const struct conf_ctx *c, const struct conf_section *s,
 	return 0;
 }
 
+/* Text a person wrote in the file: valid UTF-8 and no control character.
+ * Values end up in JSON bodies, mail headers and command lines. */
+static bool value_ok(const char *v)
+{
+	size_t n = strlen(v);
+	while (n > 0) {
+		uint32_t cp;
+		size_t k = utf8_decode(v, n, &cp);
+		if (k == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+			return false;
+		v += k;
+		n -= k;
+	}
+	return true;
+}
+
 static int check_keys(const struct conf_ctx *c, const struct conf_section *s,
 		      const struct receiver_kind *k, struct error *err)
 {
 	unsigned have = 0;
 	for (size_t i = 0; i < s->n; i++) {
+		if (!value_ok(s->kv[i].value))
+			return conf_fail(c, s, s->kv[i].line, err, "%s holds a control character or "
+					 "bytes that are not UTF-8", s->kv[i].key);
 		unsigned f = key_flag(s->kv[i].key);
 		if (!f)
 			return conf_fail(c, s, s->kv[i].line, err, "unknown key '%.40s'",

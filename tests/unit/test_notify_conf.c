@@ -451,6 +451,12 @@ static void test_errors(void **state)
 		 "[receiver a] is already defined at line 1");
 	load_err("[receiver a]\nurl = http://x\n", 1, "[receiver a] needs 'type'");
 	load_err("[receiver a]\ntype = telegram\n", 2, "unknown type 'telegram'");
+	/* Found by fuzz_notify_conf: a byte that is not UTF-8 went into Jira's JSON. */
+	load_err("[receiver j]\ntype = jira\nurl = https://j\nproject = OPS\nissue_type = \xd8" "Bug\n"
+		 "user = u\nsecret_env = HOME\n", 5, "issue_type holds a control character or bytes "
+		 "that are not UTF-8");
+	load_err("[receiver a]\ntype = email\nurl = smtp://x\nfrom = a\x1b[2J@b.c\nto = b@c.d\n", 4,
+		 "from holds a control character");
 	load_err("[receiver a]\ntype = discord\nurl = http://x\nurl = http://y\n", 4,
 		 "'url' is set twice (first at line 3)");
 	load_err("[receiver a]\ntype = discord\nurl = http://x\nurl_env = X\n", 4,
