@@ -29,9 +29,6 @@
 /* At pool shutdown, how long lookups still running get to end before they
  * are left to the resolver (their memory stays reachable, never freed). */
 #define DNS_SHUTDOWN_WAIT_MS 200
-/* A timer this late means the loop did not run (the process was stopped,
- * or one turn took that long): silence in that time is not the peer's. */
-#define STALL_MS 1000
 /* Hosts in key exchange and auth at once; the rest wait their turn in
  * order. Each costs CPU here and on the host; without a bound, a fleet
  * starting or reconnecting at once starves the hosts already up. */
@@ -194,7 +191,7 @@ static void on_phase_timeout(struct loop *loop, void *arg);
 static void phase_timer_start(struct conn *c, int64_t ms)
 {
 	loop_timer_del(c->pool->loop, c->phase_timer);
-	c->phase_due_ms = time_mono_ms() + ms;
+	c->phase_stalled_ms = loop_stalled_ms(c->pool->loop);
 	c->phase_timer = loop_timer_add(c->pool->loop, ms, on_phase_timeout, c);
 }
 
@@ -346,10 +343,10 @@ static void on_phase_timeout(struct loop *loop, void *arg)
 	c->phase_timer = 0;
 	/* The loop stood still (stopped process, a long turn): the peer had
 	 * no chance to answer in that time, so it gets that time again. */
-	int64_t late = time_mono_ms() - c->phase_due_ms;
-	if (late > STALL_MS) {
-		phase_timer_start(c, late < c->pool->settings->connect_timeout_ms
-					     ? late : c->pool->settings->connect_timeout_ms);
+	int64_t stalled = loop_stalled_ms(c->pool->loop) - c->phase_stalled_ms;
+	if (stalled > 0) {
+		phase_timer_start(c, stalled < c->pool->settings->connect_timeout_ms
+					     ? stalled : c->pool->settings->connect_timeout_ms);
 		return;
 	}
 	long secs = (long)(c->pool->settings->connect_timeout_ms / 1000);
@@ -384,7 +381,7 @@ static void on_fd(struct loop *loop, int fd, int events, void *arg)
 	(void)fd;
 	(void)events;
 	if (c->phase == CONN_UP)
-		c->last_rx_ms = loop_now_ms(c->pool->loop);
+		c->last_rx_ms = loop_awake_ms(c->pool->loop);
 	conn_step(c);
 }
 
@@ -429,7 +426,6 @@ static void on_alive(struct loop *loop, void *arg);
 
 static void alive_arm(struct conn *c)
 {
-	c->alive_due_ms = loop_now_ms(c->pool->loop) + KEEPALIVE_MS / 3;
 	c->alive_timer = loop_timer_add(c->pool->loop, KEEPALIVE_MS / 3, on_alive, c);
 }
 
@@ -439,16 +435,11 @@ static void on_alive(struct loop *loop, void *arg)
 	c->alive_timer = 0;
 	if (c->phase != CONN_UP)
 		return;
-	/* Silence counts only while the loop ran: after the process was
-	 * stopped (SIGSTOP, a suspended VM) or a turn took long, every peer
-	 * looks quiet for that long, and healthy hosts must not be lost. */
-	int64_t now = loop_now_ms(loop), late = now - c->alive_due_ms;
-	if (late > STALL_MS) {
-		c->last_rx_ms += late;
-		if (c->last_rx_ms > now)
-			c->last_rx_ms = now;
-	}
-	int64_t quiet = now - c->last_rx_ms;
+	/* Silence counts only while the loop ran (last_rx_ms is on the awake
+	 * clock): after the process was stopped (SIGSTOP, a suspended VM) or
+	 * a turn took long, every peer looks quiet for that long, and healthy
+	 * hosts must not be lost. */
+	int64_t quiet = loop_awake_ms(loop) - c->last_rx_ms;
 	if (quiet >= DEAD_MS) {
 		conn_fail(c, FAULT_TIMEOUT, "connection lost (no answer for %lds)",
 			  (long)(quiet / 1000));
@@ -669,7 +660,7 @@ static void conn_up(struct conn *c)
 	c->failures = 0;
 	c->event = ssh_event_new();
 	ssh_event_add_session(c->event, c->session);
-	c->last_rx_ms = loop_now_ms(c->pool->loop);
+	c->last_rx_ms = loop_awake_ms(c->pool->loop);
 	alive_arm(c);
 	c->host->retry_at_ms = 0;
 	conn_set_state(c, HOST_UP, FAULT_NONE, "");

@@ -37,13 +37,12 @@ struct conn {
 	char port_str[8];
 	bool has_slot;          /* holds one of the pool's handshake slots */
 	struct conn *queue_prev, *queue_next; /* waiting for a slot */
-	int64_t alive_due_ms;   /* when alive_timer should fire (stall check) */
-	int64_t phase_due_ms;   /* when phase_timer should fire */
+	int64_t phase_stalled_ms; /* loop_stalled_ms when phase_timer was set */
 	uint64_t phase_timer;   /* deadline of the current attempt */
 	uint64_t poll_timer;    /* DNS polling, retry wait */
 	uint64_t alive_timer;   /* keepalive / dead peer detection */
 	uint64_t kick_timer;    /* a step asked for from inside a step */
-	int64_t last_rx_ms;
+	int64_t last_rx_ms;     /* loop_awake_ms of the last byte from the peer */
 	int failures;           /* consecutive, for backoff */
 	uint64_t rx_reads;      /* channel reads that returned data */
 	struct ssh_exec *execs; /* open channels */
