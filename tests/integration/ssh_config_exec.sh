@@ -22,19 +22,7 @@ t0=$(date +%s%3N)
 cpid=$!
 sleep 30
 t1=$(date +%s%3N)
-kill -INT "$cpid"
-stopped=0
-for _ in $(seq 50); do
-	kill -0 "$cpid" 2>/dev/null || { stopped=1; break; }
-	sleep 0.2
-done
-check "collect stops within 10 s of SIGINT" [ "$stopped" = 1 ]
-[ "$stopped" = 1 ] || { kill -KILL "$cpid" 2>/dev/null || true; }
-set +e
-wait "$cpid"
-rc=$?
-set -e
-check "collect exits 0 on SIGINT (was $rc)" [ "$rc" = 0 ]
+interrupt_within "$cpid" 10 collect
 tail -4 "$T/collect.log"
 check "slowhost reported as slow to read its ssh config" \
 	grep -q 'slowhost: reading the ssh config took over' "$T/collect.log"

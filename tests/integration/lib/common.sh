@@ -64,6 +64,21 @@ stop_expect() { # PID [SIGNAL=TERM]: signals PID, then expect_exit
 	kill -"${2:-TERM}" "$1" 2>/dev/null || true
 	expect_exit "$1"
 }
+# interrupt_within PID SECONDS WHAT: SIGINT, then checks that WHAT ended
+# within SECONDS (SIGKILL if not) and exited 0. For a process that must not
+# wait for work stuck elsewhere (a lookup, a hung command) to stop.
+interrupt_within() {
+	local pid=$1 secs=$2 what=$3 stopped=0 rc
+	kill -INT "$pid"
+	for _ in $(seq $((secs * 5))); do
+		kill -0 "$pid" 2>/dev/null || { stopped=1; break; }
+		sleep 0.2
+	done
+	check "$what stops within $secs s of SIGINT" [ "$stopped" = 1 ]
+	[ "$stopped" = 1 ] || kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" && rc=0 || rc=$?
+	check "$what exits 0 on SIGINT (was $rc)" [ "$rc" = 0 ]
+}
 # expect_rc RC WHAT CMD...: runs CMD in the foreground and checks its exit
 # status (redirections on the expect_rc line apply to CMD).
 expect_rc() {
