@@ -63,7 +63,8 @@ uint64_t random_u64(void);
 uint32_t random_u32(void);
 uint64_t random_below(uint64_t n); /* uniform in [0, n); 0 when n is 0 */
 /* n bytes straight from the kernel (getrandom): for what must be
- * unpredictable, such as the name of a temporary file. -1 on failure. */
+ * unpredictable, such as the name of a temporary file. Never blocks: -1
+ * when the kernel cannot give them now (its pool not ready at early boot). */
 int random_bytes(void *buf, size_t n);
 
 /* Logging: to stderr by default, or to a file. Never pass secrets.

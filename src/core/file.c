@@ -6,19 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fleetop/core.h"
 
-/* A name no other process can guess: pid, time and 64 random bits. */
+/* A name no other process can guess: pid and 64 random bits (from the
+ * kernel; the program's generator while the kernel has none to give). */
 static char *temp_name(const char *path)
 {
-	uint64_t r = 0;
-	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-		r = (uint64_t)time_mono_ms() * 6364136223846793005ull ^ (uint64_t)(uintptr_t)&r;
+	uint64_t r;
+	if (random_bytes(&r, sizeof r) < 0)
+		r = random_u64();
 	return xasprintf("%s.tmp.%ld.%016llx", path, (long)getpid(), (unsigned long long)r);
 }
 

@@ -101,7 +101,9 @@ int random_bytes(void *buf, size_t n)
 {
 	unsigned char *p = buf;
 	while (n > 0) {
-		ssize_t got = getrandom(p, n, 0);
+		/* Never waits: a loop must not block on a kernel whose pool is
+		 * not ready yet (early boot); the caller has a fallback. */
+		ssize_t got = getrandom(p, n, GRND_NONBLOCK);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
