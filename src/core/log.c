@@ -88,22 +88,6 @@ static FILE *log_open(const char *path, char *note, size_t note_size, struct err
 	return f;
 }
 
-int log_set_file(const char *path, struct error *err)
-{
-	char note[600];
-	FILE *f = log_open(path, note, sizeof note, err);
-	if (!f)
-		return -1;
-	if (log_file)
-		fclose(log_file);
-	log_file = f;
-	free(log_path);
-	log_path = xstrdup(path);
-	if (note[0])
-		log_warn("%s", note);
-	return 0;
-}
-
 /* Moves a log file past LOG_ROTATE_BYTES to path.1 (the one there before
  * goes) and starts a new one; fd 2 follows when it points there. */
 static void log_rotate_if_big(void)
@@ -127,14 +111,25 @@ static void log_rotate_if_big(void)
 	log_file = f;
 }
 
+int log_set_file(const char *path, struct error *err)
+{
+	char note[600];
+	FILE *f = log_open(path, note, sizeof note, err);
+	if (!f)
+		return -1;
+	if (log_file)
+		fclose(log_file);
+	log_file = f;
+	free(log_path);
+	log_path = xstrdup(path);
+	log_rotate_if_big(); /* one left big by an earlier run goes aside now */
+	if (note[0])
+		log_warn("%s", note);
+	return 0;
+}
+
 int log_capture_stderr(const char *path, struct error *err)
 {
-	struct stat st;
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > LOG_ROTATE_BYTES) {
-		char old[4096];
-		snprintf(old, sizeof old, "%s.1", path);
-		rename(path, old); /* if it fails, the file just grows */
-	}
 	struct error nerr;
 	int rc = log_set_file(path, err);
 	if (rc < 0 && log_set_file("/dev/null", &nerr) < 0)
